@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 
@@ -36,14 +37,14 @@ def seed_everything(seed: int = SEED) -> int:
     """Seed python's ``random``, numpy's global generator and torch (CPU and CUDA).
 
     Returns the seed so a notebook can also build its own ``np.random.default_rng(seed)``.
+    Torch is seeded when it has been imported: the numpy lectures do not pay the
+    second or two its import takes, and the torch lectures import it first.
     """
     random.seed(seed)
     np.random.seed(seed)
-    try:
-        import torch
-    except ImportError:  # the numpy lectures do not need torch
-        return seed
-    torch.manual_seed(seed)  # also seeds every CUDA device
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)  # also seeds every CUDA device
     return seed
 
 

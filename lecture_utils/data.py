@@ -367,3 +367,8 @@ def load_imdb(split: str) -> pd.DataFrame:
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     return pd.read_csv(fetch(f"imdb_{split}"), encoding="utf-8", keep_default_na=False)
+
+
+if __name__ == "__main__":  # `make data`
+    for path in fetch_all():
+        print(f"ok  {path}")

@@ -1,0 +1,61 @@
+"""Hygiene of the committed notebooks: one clean full-mode run, slides, the package."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from .conftest import NOTEBOOKS
+
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
+def notebook(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found under notebooks/"
+
+
+def test_outputs_come_from_one_in_order_run(notebook):
+    counts = [cell.execution_count for cell in code_cells(notebook)]
+    assert counts == list(range(1, len(counts) + 1)), f"execution counts {counts}: run `make notebooks`"
+
+
+def test_no_error_outputs(notebook):
+    for cell in code_cells(notebook):
+        for output in cell.outputs:
+            assert output.output_type != "error", f"{output.ename}: {output.evalue}\n{cell.source[:200]}"
+
+
+def test_committed_outputs_are_from_full_mode(notebook):
+    text = "".join(o.get("text", "") for cell in code_cells(notebook) for o in cell.outputs)
+    assert "режим: full" in text, "the committed run must be the full mode (`make notebooks`)"
+
+
+def test_every_cell_has_slide_metadata(notebook):
+    for index, cell in enumerate(notebook.cells):
+        slide_type = cell.metadata.get("slideshow", {}).get("slide_type")
+        assert slide_type in SLIDE_TYPES, f"cell {index} has slide_type {slide_type!r}"
+
+
+def test_title_slide_comes_first(notebook):
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.metadata["slideshow"]["slide_type"] == "slide"
+    assert first.source.startswith("# Лекция "), first.source[:80]
+
+
+def test_uses_lecture_utils_and_checks_outputs(notebook):
+    sources = "\n".join(cell.source for cell in code_cells(notebook))
+    assert "import lecture_utils" in sources
+    assert "lu.seed_everything()" in sources, "seeds are set in one place: lecture_utils.seed_everything"
+    assert "# NBVAL_CHECK_OUTPUT" in sources, "deterministic cells must be regression-checked by nbval"
+
+
+def test_kernel_is_the_course_kernel(notebook):
+    assert notebook.metadata.kernelspec.name == "rnn-course"
