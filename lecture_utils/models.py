@@ -1,0 +1,50 @@
+"""A character-level language model over RNN, GRU or LSTM cells."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class CharRNN(nn.Module):
+    """Embedding -> recurrent layers -> linear scores over the vocabulary.
+
+    ``num_conditions`` > 0 adds a learned condition vector (e.g. the gender of
+    a name) that is concatenated to the input at every step, so one model can
+    generate from several distributions. ``config`` holds every constructor
+    argument: checkpoints store it and refuse a model built differently.
+    """
+
+    def __init__(self, vocab_size: int, hidden_size: int = 128, cell: str = "gru", num_layers: int = 1,
+                 embedding_dim: int = 32, dropout: float = 0.0, num_conditions: int = 0,
+                 condition_dim: int = 8):
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, not {cell!r}")
+        self.config = dict(vocab_size=vocab_size, hidden_size=hidden_size, cell=cell, num_layers=num_layers,
+                           embedding_dim=embedding_dim, dropout=dropout, num_conditions=num_conditions,
+                           condition_dim=condition_dim)
+        self.embedding = nn.Embedding(vocab_size, embedding_dim)
+        self.condition = nn.Embedding(num_conditions, condition_dim) if num_conditions else None
+        input_size = embedding_dim + (condition_dim if num_conditions else 0)
+        self.rnn = CELLS[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True,
+                               dropout=dropout if num_layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, ids: torch.Tensor, hidden=None, condition: torch.Tensor | None = None):
+        """``ids`` (batch, time) -> scores (batch, time, vocab) and the final hidden state."""
+        x = self.embedding(ids)
+        if self.condition is not None:
+            if condition is None:
+                raise ValueError("this model is conditioned: pass condition= (batch,) ids")
+            cond = self.condition(condition)[:, None, :].expand(-1, ids.shape[1], -1)
+            x = torch.cat([x, cond], dim=-1)
+        elif condition is not None:
+            raise ValueError("this model has no conditions (num_conditions=0)")
+        out, hidden = self.rnn(self.dropout(x), hidden)
+        return self.head(self.dropout(out)), hidden
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
