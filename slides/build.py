@@ -1,8 +1,9 @@
 """Build offline reveal.js slide decks of every lecture into build/slides/.
 
 Each deck loads reveal.js, require.js, jQuery and MathJax from build/slides/vendor/,
-copied from the npm packages pinned in slides/package-lock.json, so the decks
-work on a laptop with no network: open build/slides/index.html.
+copied from the npm packages pinned in slides/package-lock.json, and the figures
+from build/images/, so the build/ folder works on a laptop with no network:
+open build/slides/index.html.
 """
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def exporter() -> SlidesExporter:
 def main(out: Path = ROOT / "build" / "slides") -> None:
     out.mkdir(parents=True, exist_ok=True)
     copy_vendor(out / "vendor")
+    # notebooks link figures as ../images/...; build/images keeps those links valid from build/slides/
+    shutil.copytree(ROOT / "images", out.parent / "images", dirs_exist_ok=True)
     slides = exporter()
     links = []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):

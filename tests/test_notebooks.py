@@ -1,10 +1,12 @@
 """Hygiene of the committed notebooks: one clean full-mode run, slides, the package."""
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 
-from .conftest import NOTEBOOKS
+from .conftest import NOTEBOOKS, ROOT
 
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 
@@ -59,3 +61,10 @@ def test_uses_lecture_utils_and_checks_outputs(notebook):
 
 def test_kernel_is_the_course_kernel(notebook):
     assert notebook.metadata.kernelspec.name == "rnn-course"
+
+
+def test_linked_figures_exist(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for target in re.findall(r"\]\((\.\./images/[^)\s]+)\)", cell.source):
+                assert (ROOT / "notebooks" / target).resolve().is_file(), f"missing figure {target}"
