@@ -4,6 +4,7 @@ Small modules with one job each:
 
 * :mod:`~lecture_utils.config` -- run mode (full / smoke), seeding, device;
 * :mod:`~lecture_utils.data` -- the dataset registry, fetching and loaders;
+* :mod:`~lecture_utils.atomic` -- atomic file writes (datasets, checkpoints);
 * :mod:`~lecture_utils.progress` -- the progress bar of long loops;
 * :mod:`~lecture_utils.plots` -- learning curves and heatmaps;
 * :mod:`~lecture_utils.binary_adder` -- bits in and out of the binary-addition RNN;

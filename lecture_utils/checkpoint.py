@@ -1,12 +1,11 @@
 """Saving and loading a CharRNN together with its vocabulary."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from .atomic import atomic_path
 from .models import CharRNN
 from .text import CharVocab
 
@@ -24,16 +23,10 @@ def save_checkpoint(path, model: CharRNN, vocab: CharVocab, **extra) -> Path:
     so an interrupted save never destroys the previous checkpoint.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "config": dict(model.config), "vocab": vocab.to_dict(),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "extra": extra}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import pandas as pd
+from .atomic import atomic_path
 from .progress import progress
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -212,11 +213,7 @@ def _content_sha256(spec: DataFile, path: Path) -> str:
 def _install(spec: DataFile, produce: Callable[[Path], None], origin: str) -> Path:
     """Write the file through ``produce(tmp)``, verify it, then rename it into the cache."""
     target = cache_dir() / spec.filename
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.filename}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(target) as tmp:
         produce(tmp)
         actual = _content_sha256(spec, tmp)
         if actual != spec.sha256:
@@ -225,9 +222,6 @@ def _install(spec: DataFile, produce: Callable[[Path], None], origin: str) -> Pa
                 f"(sha256 {actual}, expected {spec.sha256}); nothing was cached. "
                 "The file is corrupt or truncated: replace it, or delete it and fetch again."
             )
-        os.replace(tmp, target)  # atomic: readers see the old state or the verified file
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 
