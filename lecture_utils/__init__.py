@@ -8,6 +8,8 @@ Small modules with one job each:
 * :mod:`~lecture_utils.progress` -- the progress bar of long loops;
 * :mod:`~lecture_utils.plots` -- learning curves and heatmaps;
 * :mod:`~lecture_utils.binary_adder` -- bits in and out of the binary-addition RNN;
+* :mod:`~lecture_utils.numpy_rnn` -- vectorised character RNN and LSTM in numpy (lecture 02);
+* :mod:`~lecture_utils.numpy_train` -- Adagrad, min-char-rnn's training loop, sampling, gradient check;
 * :mod:`~lecture_utils.text` -- character vocabularies;
 * :mod:`~lecture_utils.names` -- names as padded tensors with boundary tokens;
 * :mod:`~lecture_utils.models` -- a char-level model over RNN / GRU / LSTM cells;

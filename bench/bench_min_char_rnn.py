@@ -1,0 +1,73 @@
+"""min-char-rnn training: the package's vectorised loop vs. the lecture's per-step one-hot loop.
+
+Both continue the same run (weights, Adagrad memory, hidden state, position in
+the text, after a warm-up: from an empty Adagrad memory the first iterations
+amplify rounding differences ~10x per iteration, see the lecture) and read the
+same text; the reference is the
+readable code of notebooks/02_min_char_rnn.ipynb (its cells tagged ``teach``:
+one-hot inputs, one outer product per step and weight, Adagrad per matrix).
+The package must be at least 5x faster with the same smoothed-loss trajectory.
+A second row shows what reading the text in parallel tracks buys on top.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import lecture_utils as lu
+from lecture_utils.numpy_rnn import NumpyRNN
+from lecture_utils.numpy_train import CharTrainer
+from lecture_utils.text import CharVocab
+from tests.conftest import NOTEBOOKS, teach_namespace
+
+ITERATIONS = 2000
+WARM_UP = 3000
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run() -> list[dict]:
+    lecture = teach_namespace(next(nb for nb in NOTEBOOKS if nb.name.startswith("02_")))
+    text = lu.load_text("karamazov_ru")
+    vocab = CharVocab.build([text])
+    data = np.array(vocab.encode(text))
+
+    trainer = CharTrainer(NumpyRNN(len(vocab), 100, np.random.default_rng(lu.SEED)), data, seq_length=25, lr=0.1)
+    for _ in range(WARM_UP):
+        trainer.step()
+    warm = trainer.snapshot()
+    readable_curve = []
+    slow = timed(lambda: readable_curve.extend(
+        lecture["train_readable"](data, warm["params"], ITERATIONS, resume=warm)))
+    fast = timed(lambda: [trainer.step() for _ in range(ITERATIONS)])
+    diff = np.abs(np.subtract(readable_curve, trainer.smooth_losses[WARM_UP:])).max()
+    if diff >= 1e-6:
+        raise AssertionError(f"smoothed losses differ by {diff:.2e}")
+
+    chars_per_second = {}
+    for batch, dtype in ((1, np.float64), (64, np.float32)):
+        tracks = CharTrainer(NumpyRNN(len(vocab), 100, np.random.default_rng(0), dtype=dtype), data,
+                             batch_size=batch)
+        tracks.step()  # allocate the buffers
+        updates = max(20, 2000 // batch)
+        chars_per_second[batch] = updates * batch * 25 / timed(lambda: [tracks.step() for _ in range(updates)])
+    return [
+        {
+            "benchmark": f"min-char-rnn: {ITERATIONS:,} training iterations",
+            "what": "`CharTrainer` (float64) vs. the lecture's per-step one-hot loop (`train_readable`), "
+                    "continuing the same run",
+            "result": f"{slow / fast:.1f}× the iterations/s ({ITERATIONS / slow:,.0f} → {ITERATIONS / fast:,.0f}); "
+                      f"smoothed losses differ by at most {diff:.0e}",
+        },
+        {
+            "benchmark": "min-char-rnn: characters per second",
+            "what": "64 tracks of text at once in float32 (the lecture's long run) vs. one track in float64",
+            "result": f"{chars_per_second[64] / chars_per_second[1]:.1f}× "
+                      f"({chars_per_second[1]:,.0f} → {chars_per_second[64]:,.0f} chars/s)",
+        },
+    ]

@@ -1,0 +1,306 @@
+"""The numpy RNN and LSTM of lecture 02: gradients, agreement with the notebook, torch, sampling, training."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lecture_utils.numpy_rnn import NumpyLSTM, NumpyRNN
+from lecture_utils.numpy_train import Adagrad, CharTrainer, grad_check, sample_ids, sample_text
+from lecture_utils.text import CharVocab, UnknownCharacterError
+
+from .conftest import NOTEBOOKS, teach_namespace
+
+LECTURE = next(nb for nb in NOTEBOOKS if nb.name.startswith("02_"))
+SHAPES = [  # (vocab, hidden, time steps, batch)
+    (7, 5, 6, 1),
+    (11, 4, 9, 3),
+    (5, 8, 1, 2),
+]
+
+
+@pytest.fixture(scope="module")
+def lecture():
+    return teach_namespace(LECTURE)
+
+
+def random_model(cls, V, H, seed):
+    """A model with weights large enough that every gradient is far from zero."""
+    rng = np.random.default_rng(seed)
+    model = cls(V, H, rng, scale=0.5)
+    model.params["bh"][...] += rng.standard_normal(model.params["bh"].shape) * 0.3
+    model.params["by"][...] = rng.standard_normal(V) * 0.3
+    return model
+
+
+def random_batch(model, V, T, B, seed):
+    rng = np.random.default_rng(seed + 100)
+    ids = rng.integers(V, size=(B, T + 1))
+    state = model.zero_state(B)
+    state = tuple(rng.standard_normal(s.shape) * 0.5 for s in state) if isinstance(state, tuple) \
+        else rng.standard_normal(state.shape) * 0.5
+    return ids[:, :-1], ids[:, 1:], state
+
+
+@pytest.mark.parametrize("cls", [NumpyRNN, NumpyLSTM])
+@pytest.mark.parametrize("V,H,T,B", SHAPES)
+def test_gradients_match_finite_differences(cls, V, H, T, B):
+    model = random_model(cls, V, H, seed=V * H)
+    inputs, targets, state = random_batch(model, V, T, B, seed=T)
+    _, grads, _ = model.loss_and_grads(inputs, targets, state, clip=None)
+    analytic = {k: g.copy() for k, g in grads.items()}
+    errors = grad_check(lambda: model.loss_and_grads(inputs, targets, state, clip=None)[0],
+                        model.params, analytic, num_checks=None)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_grad_check_catches_a_wrong_gradient():
+    model = random_model(NumpyRNN, 7, 5, seed=0)
+    inputs, targets, state = random_batch(model, 7, 6, 2, seed=0)
+    _, grads, _ = model.loss_and_grads(inputs, targets, state, clip=None)
+    wrong = {k: g.copy() for k, g in grads.items()}
+    wrong["Whh"] *= 1.01
+    errors = grad_check(lambda: model.loss_and_grads(inputs, targets, state, clip=None)[0],
+                        model.params, wrong, num_checks=None)
+    assert errors["Whh"] > 1e-3 and errors["Wxh"] < 1e-6
+
+
+def torch_reference(model, inputs, targets, state):
+    """The same loss in torch: nn.RNN / nn.LSTM on one-hot inputs, a linear layer, summed cross-entropy."""
+    V, H = model.vocab_size, model.hidden_size
+    B, T = inputs.shape
+    lstm = isinstance(model, NumpyLSTM)
+    # torch orders the LSTM gates i, f, g, o; ours are i, f, o, g
+    order = np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H] if lstm else np.arange(H)
+    net = (torch.nn.LSTM if lstm else torch.nn.RNN)(V, H).double()
+    out_layer = torch.nn.Linear(H, V).double()
+    with torch.no_grad():
+        net.weight_ih_l0.copy_(torch.tensor(model.params["Wxh"][order]))
+        net.weight_hh_l0.copy_(torch.tensor(model.params["Whh"][order]))
+        net.bias_ih_l0.copy_(torch.tensor(model.params["bh"][order]))
+        net.bias_hh_l0.zero_()
+        out_layer.weight.copy_(torch.tensor(model.params["Why"]))
+        out_layer.bias.copy_(torch.tensor(model.params["by"]))
+    x = torch.nn.functional.one_hot(torch.tensor(inputs.T), V).double()  # (T, B, V)
+    state0 = tuple(torch.tensor(s)[None] for s in state) if lstm else torch.tensor(state)[None]
+    out, last = net(x, state0)
+    scores = out_layer(out).reshape(T * B, V)
+    loss = torch.nn.functional.cross_entropy(scores, torch.tensor(targets.T).reshape(-1), reduction="sum") / B
+    loss.backward()
+    inverse = np.argsort(order)
+    grads = {"Wxh": net.weight_ih_l0.grad.numpy()[inverse], "Whh": net.weight_hh_l0.grad.numpy()[inverse],
+             "bh": net.bias_ih_l0.grad.numpy()[inverse],
+             "Why": out_layer.weight.grad.numpy(), "by": out_layer.bias.grad.numpy()}
+    h_last = (last[0] if lstm else last)[0].detach().numpy()
+    return loss.item(), grads, h_last
+
+
+@pytest.mark.parametrize("cls", [NumpyRNN, NumpyLSTM])
+@pytest.mark.parametrize("V,H,T,B", SHAPES)
+def test_matches_torch_autograd(cls, V, H, T, B):
+    model = random_model(cls, V, H, seed=V + H)
+    inputs, targets, state = random_batch(model, V, T, B, seed=B)
+    loss, grads, new_state = model.loss_and_grads(inputs, targets, state, clip=None)
+    ref_loss, ref_grads, ref_h = torch_reference(model, inputs, targets, state)
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    for name in grads:
+        np.testing.assert_allclose(grads[name], ref_grads[name], rtol=1e-9, atol=1e-12, err_msg=name)
+    h = new_state[0] if isinstance(new_state, tuple) else new_state
+    np.testing.assert_allclose(h, ref_h, rtol=1e-12, atol=1e-14)
+
+
+def test_torch_reference_is_not_trivially_equal():
+    """The torch comparison would catch a wrong gate order (it is sensitive enough)."""
+    model = random_model(NumpyLSTM, 7, 5, seed=1)
+    inputs, targets, state = random_batch(model, 7, 6, 2, seed=1)
+    loss, _, _ = model.loss_and_grads(inputs, targets, state, clip=None)
+    H = 5
+    Wxh = model.params["Wxh"]
+    Wxh[...] = np.concatenate([Wxh[:2 * H], Wxh[3 * H:], Wxh[2 * H:3 * H]])  # swap o and g
+    assert torch_reference(model, inputs, targets, state)[0] != pytest.approx(loss, rel=1e-6)
+
+
+def test_gradients_are_clipped():
+    model = random_model(NumpyRNN, 7, 5, seed=2)
+    inputs, targets, state = random_batch(model, 7, 30, 1, seed=2)
+    model.params["Why"][...] *= 40  # makes some gradients exceed 5
+    _, raw, _ = model.loss_and_grads(inputs, targets, state, clip=None)
+    assert max(np.abs(g).max() for g in raw.values()) > 5
+    raw = {k: g.copy() for k, g in raw.items()}
+    _, clipped, _ = model.loss_and_grads(inputs, targets, state, clip=5.0)
+    for name in raw:
+        np.testing.assert_array_equal(clipped[name], np.clip(raw[name], -5, 5))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_notebook_rnn_loss_equals_package(lecture, seed):
+    rng = np.random.default_rng(seed)
+    V, H, T = 13, 10, 25
+    model = random_model(NumpyRNN, V, H, seed)
+    params = {k: v.copy() for k, v in model.params.items()}
+    ids = rng.integers(V, size=T + 1)
+    h0 = rng.standard_normal(H) * 0.5
+    for clip in (None, 5.0):
+        loss, grads, h = lecture["loss_fun"](ids[:-1], ids[1:], h0, params, clip=clip)
+        fast_loss, fast_grads, fast_h = model.loss_and_grads(ids[:-1], ids[1:], h0[None], clip=clip)
+        assert abs(loss - fast_loss) < 1e-10
+        for name in grads:
+            np.testing.assert_allclose(fast_grads[name], grads[name], rtol=0, atol=1e-10, err_msg=name)
+        np.testing.assert_allclose(fast_h[0], h, rtol=0, atol=1e-12)
+
+
+def test_notebook_lstm_loss_equals_package(lecture):
+    rng = np.random.default_rng(5)
+    V, H, T = 13, 10, 25
+    model = random_model(NumpyLSTM, V, H, 5)
+    params = {k: v.copy() for k, v in model.params.items()}
+    ids = rng.integers(V, size=T + 1)
+    h0, c0 = rng.standard_normal(H) * 0.5, rng.standard_normal(H) * 0.5
+    loss, grads, h, c = lecture["lstm_loss_fun"](ids[:-1], ids[1:], h0, c0, params, clip=None)
+    fast_loss, fast_grads, (fast_h, fast_c) = model.loss_and_grads(ids[:-1], ids[1:], (h0[None], c0[None]), clip=None)
+    assert abs(loss - fast_loss) < 1e-10
+    for name in grads:
+        np.testing.assert_allclose(fast_grads[name], grads[name], rtol=0, atol=1e-10, err_msg=name)
+    np.testing.assert_allclose(fast_h[0], h, atol=1e-12)
+    np.testing.assert_allclose(fast_c[0], c, atol=1e-12)
+
+
+def test_notebook_training_loop_equals_trainer(lecture):
+    rng = np.random.default_rng(6)
+    V, H = 9, 8
+    data = rng.integers(V, size=400)  # short, so the loop wraps around the end of the text
+    model = NumpyRNN(V, H, rng)
+    params = {k: v.copy() for k, v in model.params.items()}
+    curve = lecture["train_readable"](data, params, 60, seq_length=10, learning_rate=0.1)
+    trainer = CharTrainer(model, data, seq_length=10, lr=0.1)
+    trainer.run(60)
+    np.testing.assert_allclose(trainer.smooth_losses, curve, rtol=0, atol=1e-10)
+    for name in params:
+        np.testing.assert_allclose(model.params[name], params[name], rtol=0, atol=1e-10)
+
+
+def test_notebook_sampler_equals_package(lecture):
+    model = random_model(NumpyRNN, 11, 6, seed=7)
+    params = {k: v.copy() for k, v in model.params.items()}
+    readable = lecture["sample"](params, np.zeros(6), 3, 40, 0.8, rng=np.random.default_rng(8))
+    assert sample_ids(model, [3], 40, 0.8, rng=np.random.default_rng(8)) == readable
+
+
+@pytest.mark.parametrize("cls", [NumpyRNN, NumpyLSTM])
+def test_step_matches_the_sequence_forward(cls):
+    """Sampling's one-step forward is the same cell as the training forward."""
+    model = random_model(cls, 7, 5, seed=9)
+    ids = np.random.default_rng(9).integers(7, size=(2, 8))
+    _, _, state = model.loss_and_grads(ids, ids, model.zero_state(2))
+    stepped = model.zero_state(2)
+    for t in range(8):
+        _, stepped = model.step(ids[:, t], stepped)
+    np.testing.assert_allclose(np.asarray(state), np.asarray(stepped), atol=1e-12)
+
+
+@pytest.fixture
+def tiny():
+    vocab = CharVocab.build(["абвг д"])
+    return NumpyRNN(len(vocab), 8, np.random.default_rng(0)), vocab
+
+
+def test_sampling_unknown_prompt_character(tiny):
+    model, vocab = tiny
+    with pytest.raises(UnknownCharacterError, match=r"'z' \(U\+007A\) at position 1"):
+        sample_text(model, vocab, "аz", 5)
+
+
+@pytest.mark.parametrize("temperature", [0, -1.0, float("nan")])
+def test_sampling_temperature_must_be_positive(tiny, lecture, temperature):
+    model, vocab = tiny
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        sample_text(model, vocab, "а", 5, temperature)
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        lecture["sample"](model.params, np.zeros(8), 0, 5, temperature)
+
+
+def test_sampling_needs_a_prompt(tiny):
+    model, vocab = tiny
+    with pytest.raises(ValueError, match="at least one character"):
+        sample_text(model, vocab, "", 5)
+
+
+def test_low_temperature_is_greedy(tiny):
+    model, vocab = tiny
+    model.params["by"][vocab.id("г")] = 3.0
+    out = sample_text(model, vocab, "а", 20, temperature=1e-3, rng=np.random.default_rng(0))
+    assert out == "а" + "г" * 20
+
+
+def test_sampling_is_seeded(tiny):
+    model, vocab = tiny
+    a, b = (sample_text(model, vocab, "аб", 30, rng=np.random.default_rng(1)) for _ in range(2))
+    assert a == b and len(a) == 32
+
+
+def test_adagrad_matches_formula():
+    rng = np.random.default_rng(0)
+    param, g1, g2 = rng.standard_normal((3, 10))
+    expected = param.copy()
+    mem = g1 ** 2
+    expected -= 0.1 * g1 / np.sqrt(mem + 1e-8)
+    mem += g2 ** 2
+    expected -= 0.1 * g2 / np.sqrt(mem + 1e-8)
+    opt = Adagrad(param, lr=0.1)
+    opt.step(param, g1)
+    opt.step(param, g2)
+    np.testing.assert_allclose(param, expected, rtol=1e-14)
+
+
+def test_trainer_tracks_and_wraparound():
+    data = np.arange(1000) % 7
+    trainer = CharTrainer(NumpyRNN(7, 4, np.random.default_rng(0)), data, seq_length=10, batch_size=4)
+    assert trainer.tracks.shape == (4, 250)
+    for _ in range(24):
+        trainer.step()
+    assert trainer.position == 240
+    trainer.step()  # 240 + 10 + 1 >= 250: back to the start with a fresh state
+    assert trainer.position == 10 and len(trainer.smooth_losses) == 25
+
+
+def test_trainer_learns_a_periodic_text():
+    data = np.tile(np.arange(5), 400)
+    trainer = CharTrainer(NumpyRNN(5, 16, np.random.default_rng(0)), data, seq_length=10, batch_size=4)
+    trainer.run(300)
+    assert np.mean(trainer.losses[-20:]) < 0.1 * trainer.losses[0]
+
+
+@pytest.mark.parametrize("data,match", [
+    (np.array([], dtype=int), "at least"),
+    (np.zeros((10, 10), dtype=int), "1-D"),
+    (np.array([0, 1, 7] * 20), r"ids must lie in \[0, 7\)"),
+])
+def test_trainer_rejects_bad_data(data, match):
+    with pytest.raises(ValueError, match=match):
+        CharTrainer(NumpyRNN(7, 4, np.random.default_rng(0)), data, seq_length=10)
+
+
+def test_set_params_refuses_another_model_and_keeps_its_own():
+    rnn = NumpyRNN(7, 4, np.random.default_rng(0))
+    before = rnn.theta.copy()
+    lstm = NumpyLSTM(7, 4, np.random.default_rng(1))
+    with pytest.raises(ValueError, match=r"Wxh: expected shape \(4, 7\), got \(16, 7\)"):
+        rnn.set_params(lstm.params)
+    with pytest.raises(ValueError, match="expected parameters"):
+        rnn.set_params({"Wxh": np.zeros((4, 7))})
+    np.testing.assert_array_equal(rnn.theta, before)
+
+
+def test_float32_model_is_close_to_float64():
+    for cls in (NumpyRNN, NumpyLSTM):
+        a = random_model(cls, 11, 6, seed=3)
+        b = cls(11, 6, np.random.default_rng(0), dtype=np.float32)
+        b.set_params(a.params)
+        inputs, targets, state = random_batch(a, 11, 10, 3, seed=3)
+        la, ga, _ = a.loss_and_grads(inputs, targets, state)
+        ga = {k: v.copy() for k, v in ga.items()}
+        lb, gb, _ = b.loss_and_grads(inputs, targets, state)
+        assert b.theta.dtype == np.float32 and gb["Why"].dtype == np.float32
+        assert lb == pytest.approx(la, rel=1e-5)
+        for name in ga:
+            np.testing.assert_allclose(gb[name], ga[name], rtol=1e-3, atol=1e-5)
