@@ -304,3 +304,16 @@ def test_float32_model_is_close_to_float64():
         assert lb == pytest.approx(la, rel=1e-5)
         for name in ga:
             np.testing.assert_allclose(gb[name], ga[name], rtol=1e-3, atol=1e-5)
+
+
+def test_snapshot_resumes_the_same_run_in_the_notebook_loop(lecture):
+    rng = np.random.default_rng(10)
+    data = rng.integers(9, size=500)
+    trainer = CharTrainer(NumpyRNN(9, 8, rng), data, seq_length=10)
+    trainer.run(30)
+    warm = trainer.snapshot()
+    curve = lecture["train_readable"](data, warm["params"], 40, seq_length=10, resume=warm)
+    trainer.run(40)
+    np.testing.assert_allclose(trainer.smooth_losses[30:], curve, rtol=0, atol=1e-10)
+    for name, value in warm["params"].items():
+        np.testing.assert_allclose(trainer.model.params[name], value, rtol=0, atol=1e-10)
