@@ -84,7 +84,8 @@ class NumpyCharModel:
         """
         inputs, targets = np.atleast_2d(inputs), np.atleast_2d(targets)
         if inputs.shape != targets.shape or inputs.ndim != 2:
-            raise ValueError(f"inputs {inputs.shape} and targets {targets.shape} differ in shape")
+            raise ValueError(f"inputs and targets must be ids of one shape, (T,) or (B, T); "
+                             f"got {inputs.shape} and {targets.shape}")
         if inputs.shape != self._shape:  # new shape: new buffers, reused while it stays the same
             self._shape = inputs.shape
             T, B = inputs.shape[::-1]
@@ -119,13 +120,13 @@ class NumpyCharModel:
         np.dot(dy, self.params["Why"], out=self._dh.reshape(T * B, H))
         return loss, self._dh
 
-    def _input_gradient(self, columns: np.ndarray, dpre: np.ndarray, name: str) -> None:
-        """dW for ``W x_t`` with one-hot ``x_t``: each step's gradient goes to column ``x_t``.
+    def _input_gradient(self, columns: np.ndarray, dpre: np.ndarray) -> None:
+        """dWxh for ``Wxh x_t`` with one-hot ``x_t``: each step's gradient goes to column ``x_t``.
 
         Steps that read the same character are summed with one sort and one
         ``reduceat`` (much faster than ``np.add.at`` for long batches).
         """
-        grad = self.grads[name]
+        grad = self.grads["Wxh"]
         ids = columns.ravel()
         order = np.argsort(ids, kind="stable")
         ids = ids[order]
@@ -196,7 +197,7 @@ class NumpyRNN(NumpyCharModel):
         flat = dpre.reshape(T * B, H)
         np.dot(flat.T, hs[:-1].reshape(T * B, H), out=self.grads["Whh"])
         flat.sum(axis=0, out=self.grads["bh"])
-        self._input_gradient(columns, dpre, "Wxh")
+        self._input_gradient(columns, dpre)
         return hs[-1].copy()
 
     def step(self, ids, h):
@@ -288,7 +289,7 @@ class NumpyLSTM(NumpyCharModel):
         flat = dz.reshape(T * B, 4 * H)
         np.dot(flat.T, self._hs[:-1].reshape(T * B, H), out=self.grads["Whh"])
         flat.sum(axis=0, out=self.grads["bh"])
-        self._input_gradient(columns, dz, "Wxh")
+        self._input_gradient(columns, dz)
         return self._hs[-1].copy(), cs[-1].copy()
 
     def step(self, ids, state):

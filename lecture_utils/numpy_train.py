@@ -13,8 +13,9 @@ from .text import CharVocab
 class Adagrad:
     """``mem += g**2; param -= lr * g / sqrt(mem + eps)``, in place, as in min-char-rnn.
 
-    Works on one array; the numpy models keep all their parameters in one flat
-    vector (``model.theta``, gradients in ``model.dtheta``), so one call updates all.
+    Works on one array: the numpy models keep their parameters in one flat vector
+    (``model.theta``, gradients in ``model.dtheta``), so :class:`CharTrainer` needs
+    two optimizers, one for the rows of ``Wxh`` and one for everything else.
     """
 
     def __init__(self, param: np.ndarray, lr: float = 0.1, eps: float = 1e-8):
@@ -79,7 +80,8 @@ class CharTrainer:
 
     def snapshot(self) -> dict:
         """Copies of what the loop carries from one iteration to the next, per parameter
-        where it applies: to continue the same run with another implementation."""
+        where it applies: to continue the same run with another implementation
+        (the lecture's one-track RNN loop, hence ``h_prev`` of the first track)."""
         memory = self.model.unflatten(np.concatenate([self.input_optimizer.memory.ravel(), self.optimizer.memory]))
         return {"params": {k: v.copy() for k, v in self.model.params.items()}, "memory": memory,
                 "h_prev": np.array(self.state[0]), "position": self.position, "smooth_loss": self.smooth_loss}
