@@ -109,10 +109,11 @@ class NumpyCharModel:
         scores -= scores.max(axis=1, keepdims=True)  # softmax is shift-invariant; exp cannot overflow
         probs = np.exp(scores, out=scores)
         probs /= probs.sum(axis=1, keepdims=True)
-        rows, cols = np.arange(T * B), targets.ravel()
-        loss = float(-np.log(probs[rows, cols]).sum() / B)
+        target_entries = np.arange(0, probs.size, self.vocab_size) + targets.ravel()  # in probs.ravel()
+        flat_probs = probs.reshape(-1)
+        loss = float(-np.log(flat_probs[target_entries]).sum() / B)
         dy = probs  # dL/dscores = p - onehot(target), averaged over the batch
-        dy[rows, cols] -= 1
+        flat_probs[target_entries] -= 1
         if B > 1:
             dy /= B
         np.dot(dy.T, flat_h, out=self.grads["Why"])
@@ -123,17 +124,15 @@ class NumpyCharModel:
     def _input_gradient(self, columns: np.ndarray, dpre: np.ndarray) -> None:
         """dWxh for ``Wxh x_t`` with one-hot ``x_t``: each step's gradient goes to column ``x_t``.
 
-        Steps that read the same character are summed with one sort and one
-        ``reduceat`` (much faster than ``np.add.at`` for long batches).
+        One ``bincount`` sums every step's row into the row of its character
+        (steps that read the same character add up), in the order of the steps.
         """
-        grad = self.grads["Wxh"]
-        ids = columns.ravel()
-        order = np.argsort(ids, kind="stable")
-        ids = ids[order]
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        self.touched_inputs = ids[starts]
-        grad.fill(0)
-        grad.T[self.touched_inputs] = np.add.reduceat(dpre.reshape(len(ids), -1)[order], starts, axis=0)
+        ids, rows = columns.ravel(), dpre.reshape(columns.size, -1)
+        width = rows.shape[1]
+        flat = (ids[:, None] * width + np.arange(width)).ravel()
+        sums = np.bincount(flat, weights=rows.ravel(), minlength=self.vocab_size * width)
+        self.grads["Wxh"].T[...] = sums.reshape(self.vocab_size, width)  # .T: one row per character
+        self.touched_inputs = np.flatnonzero(np.bincount(ids, minlength=self.vocab_size))
 
     def step(self, ids: np.ndarray, state):
         """One time step for sampling: ids ``(B,)`` -> scores ``(B, V)`` and the next state."""
@@ -162,37 +161,44 @@ class NumpyRNN(NumpyCharModel):
         return self._zeros(batch_size)
 
     def _allocate(self, T: int, B: int) -> None:
-        self._hs = np.empty((T + 1, B, self.hidden_size), self.dtype)
-        self._dpre = np.empty((T, B, self.hidden_size), self.dtype)
-        self._dtanh = np.empty((T, B, self.hidden_size), self.dtype)
-        self._dh_next = np.empty((B, self.hidden_size), self.dtype)
-        self._h_steps = list(self._hs)
+        H = self.hidden_size
+        self._hs = np.empty((T + 1, B, H), self.dtype)
+        self._pre = np.empty((T, B, H), self.dtype)
+        self._dpre = np.empty((T, B, H), self.dtype)
+        self._dtanh = np.empty((T, B, H), self.dtype)
+        self._dh_next = np.empty((B, H), self.dtype)
+        # Per-step views, made once: with one stream the time loops are bound by Python
+        # and numpy call overhead, not arithmetic (one stream gets 1-D vectors: a little
+        # less overhead than (1, H) matrices). Hence also ``.dot`` methods, not np.dot,
+        # and positional ``out`` arguments in the loops.
+        steps = (lambda a: list(a[:, 0])) if B == 1 else list
+        self._h_t, self._pre_t, self._dpre_t = steps(self._hs), steps(self._pre), steps(self._dpre)
+        self._dh_t, self._dtanh_t = steps(self._dh), steps(self._dtanh)
+        self._dh_next_t = self._dh_next[0] if B == 1 else self._dh_next
 
     def _forward(self, columns, h0):
-        p, hs = self.params, self._hs
+        p, hs, pre = self.params, self._hs, self._pre
         hs[0] = h0
-        pre = p["Wxh"].T[columns]  # (T, B, H): the columns of Wxh that one-hot inputs pick
+        np.take(p["Wxh"].T, columns, axis=0, out=pre)  # the columns of Wxh that one-hot inputs pick
         pre += p["bh"]
-        # Lists of per-step views and local names for the ufuncs: with one sequence
-        # the loop is bound by Python overhead, not arithmetic, so these matter.
-        h, pre, Whh_T, dot, add, tanh = self._h_steps, list(pre), p["Whh"].T, np.dot, np.add, np.tanh
+        h, pre, Whh_T, add, tanh = self._h_t, self._pre_t, p["Whh"].T, np.add, np.tanh
         for t in range(len(pre)):
-            dot(h[t], Whh_T, out=h[t + 1])
-            add(h[t + 1], pre[t], out=h[t + 1])
-            tanh(h[t + 1], out=h[t + 1])
+            h[t].dot(Whh_T, out=h[t + 1])
+            add(h[t + 1], pre[t], h[t + 1])
+            tanh(h[t + 1], h[t + 1])
         return hs[1:]
 
     def _backward(self, columns, dh):
         p, hs, dpre = self.params, self._hs, self._dpre
         dtanh = np.multiply(hs[1:], hs[1:], out=self._dtanh)
         np.subtract(1, dtanh, out=dtanh)  # tanh' = 1 - h^2, for all steps at once
-        dh, dpre_t, dtanh, dh_next = list(dh), list(dpre), list(dtanh), self._dh_next
-        Whh, dot, add, multiply = p["Whh"], np.dot, np.add, np.multiply
+        dh, dpre_t, dtanh, dh_next = self._dh_t, self._dpre_t, self._dtanh_t, self._dh_next_t
+        Whh, add, multiply = p["Whh"], np.add, np.multiply
         for t in reversed(range(len(dh))):
             if t < len(dh) - 1:
-                add(dh[t], dh_next, out=dh[t])  # from the output at t and from h_{t+1}
-            multiply(dh[t], dtanh[t], out=dpre_t[t])
-            dot(dpre_t[t], Whh, out=dh_next)
+                add(dh[t], dh_next, dh[t])  # from the output at t and from h_{t+1}
+            multiply(dh[t], dtanh[t], dpre_t[t])
+            dpre_t[t].dot(Whh, out=dh_next)
         T, B, H = dpre.shape
         flat = dpre.reshape(T * B, H)
         np.dot(flat.T, hs[:-1].reshape(T * B, H), out=self.grads["Whh"])
