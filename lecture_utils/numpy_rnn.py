@@ -192,6 +192,7 @@ class NumpyRNN(NumpyCharModel):
         p, hs, dpre = self.params, self._hs, self._dpre
         dtanh = np.multiply(hs[1:], hs[1:], out=self._dtanh)
         np.subtract(1, dtanh, out=dtanh)  # tanh' = 1 - h^2, for all steps at once
+        # ``dh`` is ``self._dh`` (from the output layer): its per-step views were made in _allocate.
         dh, dpre_t, dtanh, dh_next = self._dh_t, self._dpre_t, self._dtanh_t, self._dh_next_t
         Whh, add, multiply = p["Whh"], np.add, np.multiply
         for t in reversed(range(len(dh))):
