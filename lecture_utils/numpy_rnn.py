@@ -166,7 +166,6 @@ class NumpyRNN(NumpyCharModel):
         self._pre = np.empty((T, B, H), self.dtype)
         self._dpre = np.empty((T, B, H), self.dtype)
         self._dtanh = np.empty((T, B, H), self.dtype)
-        self._dh_next = np.empty((B, H), self.dtype)
         # Per-step views, made once: with one stream the time loops are bound by Python
         # and numpy call overhead, not arithmetic (one stream gets 1-D vectors: a little
         # less overhead than (1, H) matrices). Hence also ``.dot`` methods, not np.dot,
@@ -174,7 +173,7 @@ class NumpyRNN(NumpyCharModel):
         steps = (lambda a: list(a[:, 0])) if B == 1 else list
         self._h_t, self._pre_t, self._dpre_t = steps(self._hs), steps(self._pre), steps(self._dpre)
         self._dh_t, self._dtanh_t = steps(self._dh), steps(self._dtanh)
-        self._dh_next_t = self._dh_next[0] if B == 1 else self._dh_next
+        self._dh_next_t = steps(np.empty((1, B, H), self.dtype))[0]  # dL/dh_{t+1}, one step's worth
 
     def _forward(self, columns, h0):
         p, hs, pre = self.params, self._hs, self._pre
