@@ -1,36 +1,63 @@
 # The course's commands. Each target works on a fresh clone with nothing done before it.
-# Data: set LECTURE_DATA_MIRROR to a folder holding the files (CI uses ../shared/data),
-# otherwise they are downloaded from their original sources.
+# Data: set LECTURE_DATA_MIRROR to a folder holding the files (CI uses ../shared/data; a
+# relative path is taken from the repository root), otherwise they are downloaded.
+#
+# Variables (make VAR=value target):
+#   PYTHON    the Python 3.11+ that creates the environment (default: python3)
+#   TORCH     auto | cpu | cuda: which PyTorch build `make setup` installs (tools/torch_choice.py);
+#             auto: CUDA on Linux with an NVIDIA GPU, CPU-only on Linux without one, PyPI's
+#             wheel on macOS and Windows. Remembered in .venv/torch-variant for later runs.
+#   LAB_ARGS  extra arguments of `jupyter lab`, e.g. LAB_ARGS=--allow-root (root in Docker),
+#             LAB_ARGS="--no-browser --ip=0.0.0.0 --port=8888" (a remote machine)
 
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.installed
+TORCH    ?= $(or $(shell cat $(VENV)/torch-variant 2>/dev/null),auto)
+LAB_ARGS ?=
+# Settings every JupyterLab (and RISE) of this environment starts with.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 NBEXEC := $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800
+# then merge each cell's stream outputs: a progress bar keeps only its final state (no \r history)
+NBTIDY := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level=WARN
 
-.PHONY: setup data lab test notebooks slides bench clean
+.PHONY: setup data lab test notebooks slides bench clean FORCE
 
-setup: $(STAMP)  ## virtual environment, pinned requirements, the package, the Jupyter kernel
+setup: $(STAMP) $(LAB_SETTINGS)  ## virtual environment, pinned requirements, the package, the Jupyter kernel
 
-$(STAMP): requirements.txt pyproject.toml
+# The TORCH value of the last setup; a different one re-runs setup.
+$(VENV)/torch-variant: FORCE
+	@case "$(TORCH)" in auto|cpu|cuda) ;; *) echo "TORCH must be auto, cpu or cuda, not '$(TORCH)'" >&2; exit 1;; esac
+	@mkdir -p $(VENV)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(TORCH)" ] || echo "$(TORCH)" > $@
+
+$(STAMP): requirements.txt pyproject.toml tools/torch_choice.py $(VENV)/torch-variant
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python tools/torch_choice.py --torch $(TORCH) > $(VENV)/torch-pip-args
+	$(BIN)/python -m pip install --quiet $$(cat $(VENV)/torch-pip-args) -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name rnn-course --display-name "Python (RNN course)"
 	touch $@
 
-data: setup  ## fetch and verify every dataset into data/
-	$(BIN)/python -m lecture_utils.data
+$(LAB_SETTINGS): tools/lab-overrides.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp tools/lab-overrides.json $@
 
+data: setup  ## fetch and verify every dataset into data/ (or $$LECTURE_DATA_DIR)
+	$(BIN)/python -m lecture_utils.fetch_data
+
+# Served from the repository root, so that the notebooks' ../images/ figures load;
+# the browser opens on the lectures folder.
 lab: setup data  ## open the lectures in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
 test: setup data slides  ## unit tests, notebook hygiene, slides, and every notebook in smoke mode (nbval)
 	LECTURE_SMOKE=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
 
 notebooks: setup data  ## re-execute every notebook in full mode, in place (the committed outputs)
-	for nb in notebooks/*.ipynb; do env -u LECTURE_SMOKE $(NBEXEC) "$$nb" || exit 1; done
+	for nb in notebooks/*.ipynb; do env -u LECTURE_SMOKE $(NBEXEC) "$$nb" && $(NBTIDY) "$$nb" || exit 1; done
 
 slides/node_modules/.package-lock.json: slides/package-lock.json
 	npm ci --prefix slides --no-audit --no-fund

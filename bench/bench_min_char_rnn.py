@@ -1,14 +1,29 @@
 """min-char-rnn training: the package's vectorised loop vs. the lecture's per-step one-hot loop.
 
-Both continue the same run (weights, Adagrad memory, hidden state, position in
-the text, after a warm-up: from an empty Adagrad memory the first iterations
-amplify rounding differences ~10x per iteration, see the lecture) and read the
-same text; the reference is the
-readable code of notebooks/02_min_char_rnn.ipynb (its cells tagged ``teach``:
-one-hot inputs, one outer product per step and weight, Adagrad per matrix).
-The package must be at least 5x faster with the same smoothed-loss trajectory.
-A second row shows why the comparison cannot start from fresh weights, a third
-what reading the text in parallel tracks buys on top.
+The reference is the readable code of notebooks/02_min_char_rnn.ipynb (its cells tagged
+``teach``: one-hot inputs, one outer product per step and weight, Adagrad per matrix;
+``train_readable`` drives them). The package must be at least 5x faster with the same
+smoothed-loss trajectory. Three rows:
+
+1. Speed. Both implementations continue the same run -- weights, Adagrad memory, hidden
+   state and position in the text taken from ``CharTrainer.snapshot()`` after a warm-up of
+   3,000 iterations -- and read the same text for 2,000 iterations; whole training
+   iterations are timed (best of 3), not single loss calls, because the optimizer step
+   and the per-iteration overhead are part of what the vectorisation saves.
+2. Why the comparison starts warm. With an empty Adagrad memory the first update moves
+   every weight by about +-lr whatever its gradient, and the next ones divide tiny
+   gradients by tiny accumulated squares: differences in the last digits, which two
+   correct implementations summing in a different order always have, are amplified.
+   Measured from the lecture's fresh weights (seed 42, hidden 100, lr 0.1, 2026-11-23),
+   the largest weight difference between the readable loop and ``CharTrainer`` is 7e-15
+   after 1 iteration, 7e-10 after 10, 2e-5 after 25 and 0.2 after 100: about 2.5x per
+   iteration on average, in irregular jumps. From the warm state of row 1 their smoothed
+   losses agree to about 1e-10 over 2,000 iterations. This row shows the effect without
+   the readable loop: ``CharTrainer`` against itself, one weight changed in its 14th digit.
+3. What reading the text in 32 parallel tracks in float32 (the lecture's long run) buys
+   on top, in characters per second.
+
+The lecture only states the result (same losses, faster) and points here for the why.
 """
 from __future__ import annotations
 

@@ -17,9 +17,21 @@ import numpy as np
 def int_to_bits(values, width: int) -> np.ndarray:
     """Integers -> bits, least significant first: shape ``(..., width)``, dtype float64.
 
-    Raises ``ValueError`` for negative numbers or numbers that need more than ``width`` bits.
+    Raises ``ValueError`` for negative numbers, numbers that need more than ``width`` bits
+    and floats that are not whole (2.7 is not truncated to 2); ``TypeError`` for
+    anything else that is not an integer (strings, booleans).
     """
-    values = np.asarray(values, dtype=np.int64)
+    if not isinstance(width, (int, np.integer)) or not 1 <= width <= 62:
+        raise ValueError(f"width must be an integer in 1..62 (bits of an int64), got {width!r}")
+    values = np.asarray(values)
+    if values.dtype.kind == "f":  # whole floats such as 3.0 are accepted
+        fractional = values[~np.isfinite(values) | (values != np.round(values))]
+        if fractional.size:
+            raise ValueError(f"values must be whole numbers; got {fractional[0]} "
+                             f"({fractional.size} such value(s))")
+    elif values.dtype.kind not in "iu":
+        raise TypeError(f"values must be integers, got an array of {values.dtype}")
+    values = values.astype(np.int64)
     if np.any(values < 0) or np.any(values >> width):
         raise ValueError(f"every value must lie in [0, 2**{width}); got {values.min()}..{values.max()}")
     return ((values[..., None] >> np.arange(width)) & 1).astype(np.float64)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .atomic import atomic_path
@@ -10,6 +11,7 @@ from .models import CharRNN
 from .text import CharVocab
 
 FORMAT = "lecture_utils.CharRNN/1"
+PLAIN = (type(None), bool, int, float, str)
 
 
 class CheckpointError(RuntimeError):
@@ -19,15 +21,36 @@ class CheckpointError(RuntimeError):
 def save_checkpoint(path, model: CharRNN, vocab: CharVocab, **extra) -> Path:
     """Write model config, weights, vocabulary and ``extra`` atomically.
 
+    ``extra`` values may be None, bool, int, float, str, tensors, and lists, tuples
+    and dicts of these: what :func:`load_checkpoint` (``weights_only``, which runs no
+    pickled code) can read back. Numpy scalars (``np.mean`` gives them) are stored as
+    Python numbers; anything else raises ``TypeError`` before the file is touched.
     The file is written next to ``path`` and renamed over it only when complete,
     so an interrupted save never destroys the previous checkpoint.
     """
     path = Path(path)
-    payload = {"format": FORMAT, "config": dict(model.config), "vocab": vocab.to_dict(),
-               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "extra": extra}
+    payload = {"format": FORMAT, "config": _plain(dict(model.config), "config"), "vocab": vocab.to_dict(),
+               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+               "extra": _plain(extra, "extra")}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return path
+
+
+def _plain(value, where: str):
+    """``value`` with numpy scalars turned into Python ones; TypeError for anything not loadable."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if type(value) in PLAIN:  # exact types: a subclass (an IntEnum, say) would be pickled by name
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if type(value) in (list, tuple):
+        return type(value)(_plain(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if type(value) is dict:
+        return {_plain(k, f"a key of {where}"): _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
+    raise TypeError(f"{where} is a {type(value).__module__}.{type(value).__qualname__}, which a checkpoint "
+                    "cannot hold; use None, bool, int, float, str, tensors, and lists, tuples or dicts of them")
 
 
 def load_checkpoint(path, model: CharRNN | None = None, vocab: CharVocab | None = None,
@@ -35,14 +58,19 @@ def load_checkpoint(path, model: CharRNN | None = None, vocab: CharVocab | None 
     """Load a checkpoint; returns ``(model, vocab, extra)``.
 
     With ``model`` (or ``vocab``) given, the checkpoint must have been saved from
-    the same architecture (or vocabulary): otherwise a :class:`CheckpointError`
-    says what differs, and ``model`` is left untouched.
+    the same architecture (or vocabulary) and hold a tensor of the right shape for
+    every weight: otherwise a :class:`CheckpointError` says what differs, and
+    ``model`` is left untouched.
     """
+    if not Path(path).is_file():
+        raise CheckpointError(f"there is no checkpoint file at {path}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # a truncated file, another format, not a file at all
-        raise CheckpointError(f"{path} is not a readable checkpoint: {err}") from err
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    except Exception as err:  # a truncated file, another format
+        raise CheckpointError(f"{path} is not a complete checkpoint of lecture_utils (truncated, or another "
+                              f"kind of file): {type(err).__name__}: {str(err)[:200]}") from err
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT \
+            or not {"config", "vocab", "state_dict", "extra"} <= payload.keys():
         raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
     saved_vocab = CharVocab.from_dict(payload["vocab"])
     if vocab is not None and vocab != saved_vocab:
@@ -57,8 +85,26 @@ def load_checkpoint(path, model: CharRNN | None = None, vocab: CharVocab | None 
             details = ", ".join(f"{k}: checkpoint {a!r} vs model {b!r}" for k, (a, b) in differences.items())
             raise CheckpointError(f"{path} was saved from another architecture ({details})")
     else:
-        model = CharRNN(**payload["config"])
+        try:
+            model = CharRNN(**payload["config"])
+        except (TypeError, ValueError) as err:
+            raise CheckpointError(f"{path} holds a config CharRNN does not accept: {err}") from err
+    _check_tensors(path, payload["state_dict"], model)
     model.load_state_dict(payload["state_dict"])
     if device is not None:
         model.to(device)
     return model, saved_vocab, payload["extra"]
+
+
+def _check_tensors(path, saved: dict, model: CharRNN) -> None:
+    """Every weight present with its shape, nothing more: load_state_dict would otherwise
+    copy the good tensors in before complaining about a bad one."""
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    found = {name: tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+             for name, t in saved.items()}
+    problems = [f"{name}: checkpoint {found.get(name, 'missing')} vs model {shape}"
+                for name, shape in expected.items() if found.get(name) != shape]
+    problems += [f"{name}: only in the checkpoint" for name in found.keys() - expected.keys()]
+    if problems:
+        raise CheckpointError(f"{path} does not fit this model's weights ({len(problems)} problem(s): "
+                              f"{'; '.join(problems[:5])})")

@@ -8,6 +8,8 @@ The run mode comes from the ``LECTURE_SMOKE`` environment variable:
 """
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import os
 import random
 import sys
@@ -34,18 +36,56 @@ def by_mode(full, smoke):
 
 
 def seed_everything(seed: int = SEED) -> int:
-    """Seed python's ``random``, numpy's global generator and torch (CPU and CUDA).
+    """Seed python's ``random``, numpy's global generator and torch (CPU and every CUDA device).
 
     Returns the seed so a notebook can also build its own ``np.random.default_rng(seed)``.
-    Torch is seeded when it has been imported: the numpy lectures do not pay the
-    second or two its import takes, and the torch lectures import it first.
+
+    Torch is seeded whatever the order of ``import torch`` and this call, without
+    importing it here: its import takes seconds that the numpy lectures should not
+    pay. If torch is not imported yet, a one-shot import hook seeds it right after
+    its first import. Nothing can draw from torch's generator before that, so this
+    gives exactly the numbers that seeding an imported torch gives.
     """
     random.seed(seed)
     np.random.seed(seed)
+    _SeedTorchOnImport.disarm()  # a later call's seed replaces an earlier one's
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.manual_seed(seed)  # also seeds every CUDA device
+    else:
+        sys.meta_path.insert(0, _SeedTorchOnImport(seed))
     return seed
+
+
+class _SeedTorchOnImport(importlib.abc.MetaPathFinder):
+    """An import hook that calls ``torch.manual_seed(seed)`` once torch's first import has run.
+
+    It answers only for the name ``torch``: it removes itself, asks the real finders
+    for torch's spec and wraps the loader's ``exec_module`` to seed after executing it.
+    """
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    @classmethod
+    def disarm(cls) -> None:
+        sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, cls)]
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "torch":
+            return None
+        self.disarm()  # one shot, and the finders below must not find this one again
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:  # torch is not installed: nothing to seed
+            return spec
+        exec_module, seed = spec.loader.exec_module, self.seed
+
+        def exec_and_seed(module):
+            exec_module(module)
+            module.manual_seed(seed)
+
+        spec.loader.exec_module = exec_and_seed
+        return spec
 
 
 def get_device():

@@ -6,11 +6,18 @@ Every file is looked up in this order:
 2. a local mirror directory, if ``LECTURE_DATA_MIRROR`` names one;
 3. the original source URLs, downloaded with a progress bar.
 
+Relative paths in the two variables are taken from the repository root, so a
+notebook (run from ``notebooks/``) and ``make`` (run from the root) agree.
+
 A file enters the cache only after its sha256 has been checked, and it is
 written to a temporary file first and renamed atomically, so an interrupted or
-corrupt transfer never leaves a half-written file behind. Checksums are of the
-content: for ``.gz`` files, of the decompressed bytes (gzip output differs
-between zlib versions, the CSV inside does not).
+corrupt transfer never leaves a half-written file behind (a killed run's
+leftovers are removed by the next one). Checksums are of the content: for
+``.gz`` files, of the decompressed bytes (gzip output differs between zlib
+versions, the CSV inside does not). Files built from the same download (the
+two IMDB splits) are built together, so the archive is downloaded once.
+
+``make data`` runs :mod:`lecture_utils.fetch_data`.
 """
 from __future__ import annotations
 
@@ -30,7 +37,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import pandas as pd
-from .atomic import atomic_path
+from .atomic import atomic_path, scratch_dir
 from .progress import progress
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -182,15 +189,22 @@ REGISTRY: dict[str, DataFile] = {
 # ------------------------------------------------------------------- fetching
 
 
+def _repo_path(value: str) -> Path:
+    """A path from an environment variable: ``~`` expanded, relative ones taken from the repository root."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
 def cache_dir() -> Path:
     """Where datasets are kept: ``LECTURE_DATA_DIR`` or ``data/`` in the repository."""
-    return Path(os.environ.get("LECTURE_DATA_DIR") or REPO_ROOT / "data")
+    value = os.environ.get("LECTURE_DATA_DIR")
+    return _repo_path(value) if value else REPO_ROOT / "data"
 
 
 def mirror_dir() -> Path | None:
     """The local mirror named by ``LECTURE_DATA_MIRROR``, if any."""
     value = os.environ.get("LECTURE_DATA_MIRROR")
-    return Path(value) if value else None
+    return _repo_path(value) if value else None
 
 
 def sha256_of(path: Path, decompress: bool = False) -> str:
@@ -229,7 +243,7 @@ def _download(url: str, dest: Path, expected_sha256: str) -> None:
     digest = hashlib.sha256()
     with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
         total = int(response.headers.get("Content-Length") or 0) or None
-        with progress(total=total, unit="B", unit_scale=True, desc=dest.name.split(".part")[0]) as bar:
+        with progress(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1][:40]) as bar:
             for block in iter(lambda: response.read(1 << 16), b""):
                 out.write(block)
                 digest.update(block)
@@ -241,17 +255,45 @@ def _download(url: str, dest: Path, expected_sha256: str) -> None:
         )
 
 
-def _download_and_build(spec: DataFile, target: Path) -> None:
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+def _build(spec: DataFile, sources: Sequence[Path], out: Path) -> None:
+    if spec.build is None:
+        shutil.copyfile(sources[0], out)
+    else:
+        spec.build(sources, out)
+
+
+def _download_and_install(spec: DataFile) -> Path:
+    """Download ``spec``'s sources once; build and cache it and every uncached file built from them."""
+    cache = cache_dir()
+    siblings = [other for other in REGISTRY.values()
+                if other.sources == spec.sources and other.name != spec.name
+                and not (cache / other.filename).exists()]
+    with scratch_dir(cache) as folder:
         paths = []
         for i, source in enumerate(spec.sources):
-            path = Path(tmp) / f"{i}.{spec.filename}.part"
-            _download(source.url, path, source.sha256)
-            paths.append(path)
-        if spec.build is None:
-            shutil.move(paths[0], target)
-        else:
-            spec.build(paths, target)
+            paths.append(folder / f"{i}.{source.url.rsplit('/', 1)[-1][:60]}")
+            _download(source.url, paths[-1], source.sha256)
+        target = _install(spec, lambda out: _build(spec, paths, out), "the download")
+        for other in siblings:
+            _install(other, lambda out, other=other: _build(other, paths, out), "the download")
+    return target
+
+
+def _check_writable(folder: Path) -> None:
+    """Raise a :class:`DataError` that says so when ``folder`` cannot take a new file."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise DataError(
+            f"The data cache {folder} is not writable ({err.strerror or err}), so no dataset "
+            f"can be stored there.\n"
+            f"Keep the cache in a folder you can write to, and give its path in LECTURE_DATA_DIR, e.g.\n"
+            f"  export LECTURE_DATA_DIR=~/.cache/rnn-course/data\n"
+            f"(a relative path is taken from the repository root {REPO_ROOT}), then run `make data`; "
+            f"or make {folder} writable."
+        ) from err
 
 
 def _missing_message(spec: DataFile, cached: Path, mirror: Path | None, failure: str) -> str:
@@ -267,7 +309,8 @@ def _missing_message(spec: DataFile, cached: Path, mirror: Path | None, failure:
         f"     which failed: {failure}\n"
         f"How to get it:\n"
         f"  - point LECTURE_DATA_MIRROR at a folder that holds {spec.filename} "
-        f"(e.g. LECTURE_DATA_MIRROR=../shared/data make data), or\n"
+        f"(a relative path is taken from the repository root: "
+        f"LECTURE_DATA_MIRROR=../shared/data make data), or\n"
         f"  - on a machine with internet access run `make data`, or\n"
         f"  - place the file by hand at {cached} "
         f"(sha256 of its content: {spec.sha256})."
@@ -290,6 +333,15 @@ def fetch(name: str | DataFile) -> Path:
         stat = cached.stat()
         key = (str(cached), stat.st_mtime, stat.st_size)
         if key not in _verified:  # hashing 30 MB each time a cell runs is wasted time
+            try:
+                with open(cached, "rb"):
+                    pass
+            except PermissionError as err:  # e.g. written 0600 by another user of the machine
+                raise DataError(
+                    f"{spec.name}: the cached file {cached} cannot be read ({err.strerror}). "
+                    f"Its owner can make it readable (chmod a+r), or keep a cache of your own: "
+                    f"export LECTURE_DATA_DIR=~/.cache/rnn-course/data, then `make data`."
+                ) from err
             actual = _content_sha256(spec, cached)
             if actual != spec.sha256:
                 raise DataError(
@@ -300,13 +352,14 @@ def fetch(name: str | DataFile) -> Path:
             _verified.add(key)
         return cached
 
+    _check_writable(cached.parent)
     mirror = mirror_dir()
     if mirror is not None and (mirror / spec.filename).is_file():
         source = mirror / spec.filename
         return _install(spec, lambda tmp: shutil.copyfile(source, tmp), f"the mirror {source}")
 
     try:
-        return _install(spec, lambda tmp: _download_and_build(spec, tmp), "the download")
+        return _download_and_install(spec)
     except (urllib.error.URLError, OSError) as err:  # offline, 404, DNS failure, timeout
         raise DataError(_missing_message(spec, cached, mirror, str(err))) from err
 
@@ -361,8 +414,3 @@ def load_imdb(split: str) -> pd.DataFrame:
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     return pd.read_csv(fetch(f"imdb_{split}"), encoding="utf-8", keep_default_na=False)
-
-
-if __name__ == "__main__":  # `make data`
-    for path in fetch_all():
-        print(f"ok  {path}")

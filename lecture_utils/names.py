@@ -11,9 +11,17 @@ PAD, BOUNDARY = "<pad>", "<b>"
 
 
 def split_names(names: pd.DataFrame, val_fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Shuffle the rows with ``seed`` and cut off ``val_fraction`` of them for validation."""
+    """Shuffle the rows with ``seed`` and cut off ``val_fraction`` of them for validation.
+
+    ``val_fraction`` must lie strictly between 0 and 1 and leave both parts non-empty.
+    """
+    if not 0 < val_fraction < 1:  # also refuses NaN; outside (0, 1) the slices would swap the parts
+        raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction!r}")
     order = np.random.default_rng(seed).permutation(len(names))
     n_val = int(round(len(names) * val_fraction))
+    if not 0 < n_val < len(names):
+        raise ValueError(f"val_fraction={val_fraction} of {len(names)} names leaves "
+                         f"{n_val} for validation and {len(names) - n_val} for training: both need at least one")
     return names.iloc[order[n_val:]].reset_index(drop=True), names.iloc[order[:n_val]].reset_index(drop=True)
 
 

@@ -83,9 +83,17 @@ class NumpyCharModel:
         (``clip=None`` for the exact gradient, as a gradient check needs).
         """
         inputs, targets = np.atleast_2d(inputs), np.atleast_2d(targets)
-        if inputs.shape != targets.shape or inputs.ndim != 2:
-            raise ValueError(f"inputs and targets must be ids of one shape, (T,) or (B, T); "
+        if inputs.shape != targets.shape or inputs.ndim != 2 or inputs.size == 0:
+            raise ValueError(f"inputs and targets must be ids of one shape, (T,) or (B, T) with T >= 1; "
                              f"got {inputs.shape} and {targets.shape}")
+        if inputs.dtype.kind not in "iu" or targets.dtype.kind not in "iu":
+            raise TypeError(f"ids must be integers; got inputs of {inputs.dtype}, targets of {targets.dtype}")
+        # An id of V or -1 would silently read a neighbouring row of the weights and give a
+        # wrong but finite loss. One min and max per array cost a few microseconds per call.
+        if inputs.min() < 0 or targets.min() < 0 or inputs.max() >= self.vocab_size \
+                or targets.max() >= self.vocab_size:
+            raise ValueError(f"ids must lie in [0, {self.vocab_size}) for this model; got inputs "
+                             f"{inputs.min()}..{inputs.max()}, targets {targets.min()}..{targets.max()}")
         if inputs.shape != self._shape:  # new shape: new buffers, reused while it stays the same
             self._shape = inputs.shape
             T, B = inputs.shape[::-1]

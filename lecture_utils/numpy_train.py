@@ -1,6 +1,7 @@
 """Training the numpy character models: Adagrad, min-char-rnn's loop, sampling, gradient check."""
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -55,13 +56,19 @@ class CharTrainer:
 
     def __init__(self, model: NumpyCharModel, data, seq_length: int = 25, lr: float = 0.1,
                  batch_size: int = 1, clip: float = 5.0):
+        for name, value in (("seq_length", seq_length), ("batch_size", batch_size)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
         data = np.asarray(data)
         if data.ndim != 1 or len(data) // batch_size < seq_length + 2:
             raise ValueError(f"need a 1-D array of ids with at least {batch_size * (seq_length + 2)} "
                              f"characters for batch_size={batch_size}, seq_length={seq_length}; "
                              f"got shape {data.shape}")
+        if data.dtype.kind not in "iu":
+            raise TypeError(f"data must be integer ids, got dtype {data.dtype}")
         if data.min() < 0 or data.max() >= model.vocab_size:
-            raise ValueError(f"ids must lie in [0, {model.vocab_size}) for this model")
+            raise ValueError(f"ids must lie in [0, {model.vocab_size}) for this model; "
+                             f"got {data.min()}..{data.max()}")
         track_length = len(data) // batch_size
         self.tracks = data[:batch_size * track_length].reshape(batch_size, track_length)
         self.model, self.seq_length, self.clip = model, seq_length, clip
@@ -87,13 +94,23 @@ class CharTrainer:
                 "h_prev": np.array(self.state[0]), "position": self.position, "smooth_loss": self.smooth_loss}
 
     def step(self) -> float:
-        """One update on the next chunk(s); returns its loss."""
+        """One update on the next chunk(s); returns its loss.
+
+        A loss that is not finite (NaN or infinite: the weights diverged, e.g. with a
+        learning rate far too high) raises ``FloatingPointError`` before the update:
+        the parameters, Adagrad's memory and the loss curves keep the last good step's values.
+        """
         T, p = self.seq_length, self.position
         if p + T + 1 >= self.tracks.shape[1]:  # end of the text: start over with a fresh state
             p = self.position = 0
             self.state = self.model.zero_state(len(self.tracks))
-        loss, _, self.state = self.model.loss_and_grads(
+        loss, _, state = self.model.loss_and_grads(
             self.tracks[:, p:p + T], self.tracks[:, p + 1:p + T + 1], self.state, self.clip)
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"the loss became {loss} at iteration {self.iteration} (counting from 0, text position {p}): "
+                f"the weights diverged or hold NaN/inf; try a lower lr than {self.input_optimizer.lr}")
+        self.state = state
         self.input_optimizer.step(*self._input, rows=self.model.touched_inputs)
         self.optimizer.step(*self._rest)
         self.smooth_loss = self.smooth_loss * 0.999 + loss * 0.001
@@ -124,13 +141,23 @@ def sample_ids(model: NumpyCharModel, prompt_ids, n: int, temperature: float = 1
 
     The distribution is ``softmax(scores / temperature)``: below 1 it sharpens
     towards the most likely character, above 1 it flattens towards uniform.
+    Without ``rng`` the draws follow numpy's global generator, which
+    :func:`~lecture_utils.config.seed_everything` seeds.
     """
     if not temperature > 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
     prompt_ids = list(prompt_ids)
     if not prompt_ids:
         raise ValueError("the prompt must contain at least one character")
-    rng = rng if rng is not None else np.random.default_rng()
+    for position, i in enumerate(prompt_ids):
+        # -1 would silently read the last row of the weights, 2.0 pass as an id
+        if not isinstance(i, (int, np.integer)):
+            raise TypeError(f"prompt ids must be integers; got {i!r} at position {position}")
+        if not 0 <= i < model.vocab_size:
+            raise ValueError(f"prompt id {i} at position {position} is outside this model's "
+                             f"vocabulary [0, {model.vocab_size})")
+    if rng is None:  # a generator seeded from the global one: a seeded notebook repeats its samples
+        rng = np.random.default_rng(np.random.randint(2**32))
     state = model.zero_state(1) if state is None else state
     for i in prompt_ids:
         scores, state = model.step(np.array([i]), state)

@@ -1,10 +1,29 @@
-"""Plots the lectures share: learning curves and labelled heatmaps."""
+"""Plots the lectures share: a projector-friendly style, learning curves and labelled heatmaps."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+
+# Sizes in points for a figure about 10 inches wide shown on a 1280x720 slide:
+# the smallest text (ticks, legend) stays at 12 pt, readable from the back of a room.
+LECTURE_STYLE = {
+    "figure.figsize": (10, 4.5),
+    "font.size": 13,
+    "axes.titlesize": 14,
+    "axes.labelsize": 13,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
+    "figure.titlesize": 15,
+}
+
+
+def use_lecture_style() -> None:
+    """Set matplotlib's defaults to the course style (fonts readable on a projector)."""
+    mpl.rcParams.update(LECTURE_STYLE)
 
 
 def smooth(values: Sequence[float], window: int) -> np.ndarray:
@@ -21,11 +40,15 @@ def smooth(values: Sequence[float], window: int) -> np.ndarray:
 def plot_curves(curves: Mapping[str, Sequence[float]], *, x: Sequence[float] | None = None,
                 title: str = "", xlabel: str = "итерация", ylabel: str = "loss",
                 smooth_window: int = 1, logy: bool = False, ax=None):
-    """Several named curves on one axis; ``smooth_window`` > 1 draws a moving average."""
+    """Several named curves on one axis; ``smooth_window`` > 1 draws a moving average.
+
+    ``x`` is shared by all curves; without it a curve of n points is drawn at 1..n
+    (the first iteration or epoch is number 1, as in the printed tables).
+    """
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.5))
+        _, ax = plt.subplots()
     for label, values in curves.items():
-        xs = np.arange(len(values)) if x is None else x
+        xs = np.arange(1, len(values) + 1) if x is None else x
         ax.plot(xs, smooth(values, smooth_window), label=label)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if logy:
@@ -37,18 +60,48 @@ def plot_curves(curves: Mapping[str, Sequence[float]], *, x: Sequence[float] | N
 
 
 def heatmap(matrix: np.ndarray, *, row_labels: Sequence[str], col_labels: Sequence[str],
-            title: str = "", cmap: str = "viridis", vmin=None, vmax=None, annotate: bool = False, ax=None):
-    """A matrix as a coloured grid with labelled rows and columns and a colour bar."""
+            title: str = "", colorbar_label: str = "", xlabel: str = "", ylabel: str = "",
+            cmap: str = "viridis", vmin=None, vmax=None, annotate: bool = False, ax=None):
+    """A matrix as a coloured grid with labelled rows and columns and a labelled colour bar."""
     matrix = np.asarray(matrix)
     if ax is None:
         _, ax = plt.subplots(figsize=(0.6 * len(col_labels) + 2.5, 0.35 * len(row_labels) + 1.5))
     image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     ax.set_xticks(range(len(col_labels)), col_labels)
     ax.set_yticks(range(len(row_labels)), row_labels)
-    ax.set_title(title)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if annotate:
         for (i, j), value in np.ndenumerate(matrix):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=10,
                     color="white" if value < np.nanmean(matrix) else "black")
-    ax.figure.colorbar(image, ax=ax)
+    ax.figure.colorbar(image, ax=ax, label=colorbar_label)
     return ax
+
+
+def accuracy_and_position_errors(iterations, whole_accuracy, position_error, *, until=None,
+                                 whole_label: str = "верные суммы (все разряды)",
+                                 position_label: str = "разряд (0 — младший)", vmax: float = 60):
+    """Training of a sequence-to-sequence net seen two ways, side by side.
+
+    Left: the share of outputs right at every position, as a line over ``iterations``.
+    Right: ``position_error`` (checks x positions, shares 0..1) as a heatmap with
+    a labelled colour bar, one row per position, so one sees which positions are
+    learned first. ``until`` cuts both panels at that iteration.
+    """
+    iterations = np.asarray(iterations)
+    shown = iterations <= (iterations[-1] if until is None else until)
+    its = iterations[shown]
+    step = its[1] - its[0] if len(its) > 1 else 1
+    errors = 100 * np.asarray(position_error)[shown].T
+    fig, (ax_whole, ax_pos) = plt.subplots(1, 2, figsize=(13, 4.3), gridspec_kw={"width_ratios": [2, 3]})
+    ax_whole.plot(its, 100 * np.asarray(whole_accuracy)[shown])
+    ax_whole.set(title=whole_label.capitalize(), xlabel="итерация", ylabel="доля примеров, %",
+                 ylim=(-2, 102))
+    ax_whole.grid(alpha=0.3)
+    image = ax_pos.imshow(errors, origin="lower", aspect="auto", cmap="magma_r", vmin=0, vmax=vmax,
+                          extent=(its[0] - step / 2, its[-1] + step / 2, -0.5, len(errors) - 0.5))
+    ax_pos.set(title="Ошибки по разрядам", xlabel="итерация", ylabel=position_label,
+               yticks=range(len(errors)))
+    fig.colorbar(image, ax=ax_pos, label="неверных бит, %")
+    fig.tight_layout()
+    return fig

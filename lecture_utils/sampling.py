@@ -1,6 +1,8 @@
 """Sampling from a character model: temperature, top-k, a prompt and a stop token."""
 from __future__ import annotations
 
+import operator
+
 import torch
 
 from .text import CharVocab
@@ -26,6 +28,17 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
+def _count(name: str, value) -> int:
+    """``value`` as an int >= 0 (Python, numpy or torch integer), or a ValueError naming it."""
+    try:
+        count = operator.index(value)
+    except TypeError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return count
+
+
 @torch.no_grad()
 def sample(model, prompt_ids: list[int], n_samples: int, max_new: int, *, stop_id: int | None = None,
            temperature: float = 1.0, top_k: int | None = None, condition: torch.Tensor | None = None,
@@ -33,9 +46,13 @@ def sample(model, prompt_ids: list[int], n_samples: int, max_new: int, *, stop_i
     """Continue ``prompt_ids`` ``n_samples`` times in parallel; returns the new ids of each sample.
 
     A sample ends at ``stop_id`` (not included) or after ``max_new`` ids.
+    ``n_samples=0`` gives an empty list.
     """
+    n_samples, max_new = _count("n_samples", n_samples), _count("max_new", max_new)
     if not prompt_ids:
         raise ValueError("the prompt must hold at least one id (e.g. the boundary token)")
+    if n_samples == 0:  # a batch of zero rows would reach torch as a 1-D tensor
+        return []
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -67,8 +84,12 @@ def generate_names(model, vocab: CharVocab, n: int, prefix: str = "", *, boundar
                    condition: int | None = None, generator: torch.Generator | None = None) -> list[str]:
     """``n`` names that start with ``prefix``, sampled until the boundary token ends them.
 
-    An unknown character in ``prefix`` raises :class:`~lecture_utils.text.UnknownCharacterError`.
+    An unknown character in ``prefix`` raises :class:`~lecture_utils.text.UnknownCharacterError`;
+    ``n=0`` gives an empty list.
     """
+    n = _count("n", n)
+    if len(prefix) > max_len:
+        raise ValueError(f"the prefix {prefix!r} ({len(prefix)} characters) is longer than max_len={max_len}")
     prompt = [vocab.id(boundary), *vocab.encode(prefix)]
     cond = None if condition is None else torch.full((n,), condition, dtype=torch.long)
     samples = sample(model, prompt, n, max_len - len(prefix), stop_id=vocab.id(boundary),

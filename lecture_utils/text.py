@@ -1,6 +1,7 @@
 """Character vocabularies: text <-> integer ids, with special tokens."""
 from __future__ import annotations
 
+import operator
 from typing import Iterable, Sequence
 
 
@@ -66,8 +67,22 @@ class CharVocab:
         return ids
 
     def decode(self, ids: Iterable[int], keep_specials: bool = False) -> str:
-        """Text of a sequence of ids; special tokens are dropped unless ``keep_specials``."""
-        tokens = (self.tokens[int(i)] for i in ids)
+        """Text of a sequence of ids; special tokens are dropped unless ``keep_specials``.
+
+        Ids may be Python, numpy or 0-d torch integers. An id outside ``0..len(self) - 1``
+        raises ``ValueError`` (-1 would quietly give the last token) and a non-integer
+        ``TypeError`` (1.9 would quietly become 1).
+        """
+        tokens = []
+        for position, i in enumerate(ids):
+            try:
+                index = operator.index(i)  # integers only, of any library; floats and float tensors refuse
+            except TypeError:
+                raise TypeError(f"ids must be integers; got {i!r} at position {position}") from None
+            if not 0 <= index < len(self.tokens):
+                raise ValueError(f"id {index} at position {position} is not in the vocabulary "
+                                 f"(ids 0..{len(self.tokens) - 1})")
+            tokens.append(self.tokens[index])
         return "".join(t for t in tokens if keep_specials or t not in self.specials)
 
     def to_dict(self) -> dict:

@@ -1,13 +1,22 @@
-"""Build offline reveal.js slide decks of every lecture into build/slides/.
+"""Build offline reveal.js slide decks of the lectures into build/slides/.
 
-Each deck loads reveal.js, require.js, jQuery and MathJax from build/slides/vendor/,
-copied from the npm packages pinned in slides/package-lock.json, and the figures
-from build/images/, so the build/ folder works on a laptop with no network:
-open build/slides/index.html.
+The folder build/slides/ is the whole product: each deck loads reveal.js, require.js,
+jQuery and MathJax from build/slides/vendor/ (copied from the npm packages pinned in
+slides/package-lock.json), and carries its figures inside the HTML as data: URLs, so
+the folder alone, copied to a USB stick, works on a laptop with no network.
+
+    python slides/build.py                       # every lecture into build/slides/
+    python slides/build.py OUT nb1.ipynb ...     # the given lectures into OUT/
+
+The deck template is slides/template/course/ (see its index.html.j2); a slide is
+1280x720 and never scrolls: slides/check_deck.py measures that every slide fits.
 """
 from __future__ import annotations
 
+import base64
 import html
+import mimetypes
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -18,11 +27,16 @@ from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "slides" / "node_modules"
+TEMPLATES = ROOT / "slides" / "template"
+TEMPLATE_NAME = "course"
+SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
 MATHJAX_PARTS = ["MathJax.js", "config", "extensions", "jax/input/TeX", "jax/output/CommonHTML",
                  "jax/element", "localization/en", "fonts/HTML-CSS/TeX/woff"]
+IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 
 
 def copy_vendor(vendor: Path) -> None:
+    """Copy the JavaScript the decks load from slides/node_modules into `vendor`."""
     if not NODE_MODULES.is_dir():
         sys.exit(f"{NODE_MODULES} is missing: run `npm ci --prefix slides` (or `make slides`) first")
     if vendor.exists():
@@ -39,36 +53,83 @@ def copy_vendor(vendor: Path) -> None:
 
 
 def exporter() -> SlidesExporter:
+    """nbconvert's SlidesExporter with the course template and local copies of every script."""
     config = Config()
-    config.SlidesExporter.template_file = str(ROOT / "slides" / "template" / "index.html.j2")
+    config.SlidesExporter.extra_template_basedirs = [str(TEMPLATES)]
+    config.SlidesExporter.template_name = TEMPLATE_NAME
     config.SlidesExporter.reveal_url_prefix = "vendor/reveal.js"
-    config.SlidesExporter.reveal_scroll = True  # long code cells scroll instead of being cut off
+    config.SlidesExporter.reveal_theme = "white"  # its font ships with reveal.js; others import web fonts
+    config.SlidesExporter.reveal_width = str(SLIDE_WIDTH)
+    config.SlidesExporter.reveal_height = str(SLIDE_HEIGHT)
+    config.SlidesExporter.reveal_scroll = False  # content must fit; check_deck.py fails a slide that does not
+    config.SlidesExporter.reveal_number = "c/t"
+    config.SlidesExporter.exclude_input_prompt = True
+    config.SlidesExporter.exclude_output_prompt = True
     config.SlidesExporter.language_code = "ru"
     config.SlidesExporter.require_js_url = "vendor/require.js"
     config.SlidesExporter.jquery_url = "vendor/jquery.min.js"
     config.SlidesExporter.mathjax_url = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
-    return SlidesExporter(config=config)
+    slides = SlidesExporter(config=config)
+    loaded = Path(slides.template.filename).resolve()
+    expected = TEMPLATES / TEMPLATE_NAME / "index.html.j2"
+    if loaded != expected:  # nbconvert resolves template names along a search path; make sure we won
+        raise RuntimeError(f"nbconvert loads the deck template {loaded}, not {expected}")
+    return slides
 
 
-def main(out: Path = ROOT / "build" / "slides") -> None:
+def embed_figures(body: str, base: Path) -> str:
+    """Replace every <img src> that names a local file (relative to `base`) by a data: URL."""
+    def embed(match: re.Match) -> str:
+        src = html.unescape(match[3])
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE):
+            return match[0]  # data: or attachment: (inline already), or remote (the deck check reports it)
+        path = (base / src.split("#")[0].split("?")[0]).resolve()
+        if not path.is_file():
+            raise FileNotFoundError(f"a slide shows the figure {src!r}, but {path} does not exist")
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"{match[1]}{match[2]}data:{kind};base64,{data}{match[2]}"
+    return IMG_SRC.sub(embed, body)
+
+
+def title_of(notebook) -> str:
+    return notebook.cells[0].source.splitlines()[0].lstrip("# ").strip()
+
+
+def build_deck(path: Path, out: Path, slides: SlidesExporter | None = None) -> Path:
+    """Write the deck of the notebook at `path` to `out`/<name>.slides.html and return its path."""
+    slides = slides or exporter()
+    notebook = nbformat.read(path, as_version=4)
+    body, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
+    deck = out / f"{path.stem}.slides.html"
+    deck.write_text(embed_figures(body, path.parent), encoding="utf-8")
+    return deck
+
+
+def build(notebooks: list[Path], out: Path) -> list[Path]:
+    """Decks of `notebooks`, their vendor/ folder and an index.html, all inside `out`."""
     out.mkdir(parents=True, exist_ok=True)
     copy_vendor(out / "vendor")
-    # notebooks link figures as ../images/...; build/images keeps those links valid from build/slides/
-    shutil.copytree(ROOT / "images", out.parent / "images", dirs_exist_ok=True)
     slides = exporter()
-    links = []
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
-        body, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
-        (out / f"{path.stem}.slides.html").write_text(body, encoding="utf-8")
-        title = notebook.cells[0].source.splitlines()[0].lstrip("# ").strip()
-        links.append(f'<li><a href="{path.stem}.slides.html">{html.escape(title)}</a></li>')
-        print(f"wrote {out / (path.stem + '.slides.html')}")
+    decks, links = [], []
+    for path in notebooks:
+        deck = build_deck(path, out, slides)
+        title = title_of(nbformat.read(path, as_version=4))
+        links.append(f'<li><a href="{deck.name}">{html.escape(title)}</a></li>')
+        decks.append(deck)
     (out / "index.html").write_text(
         "<!DOCTYPE html><html lang='ru'><head><meta charset='utf-8'><title>Рекуррентные сети: слайды</title>"
         "</head><body><h1>Рекуррентные нейронные сети: слайды лекций</h1><ul>"
         + "".join(links) + "</ul></body></html>\n", encoding="utf-8")
+    return decks
+
+
+def main(argv: list[str]) -> None:
+    out = Path(argv[0]) if argv else ROOT / "build" / "slides"
+    notebooks = [Path(arg).resolve() for arg in argv[1:]] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    for deck in build(notebooks, out):
+        print(f"wrote {deck}")
 
 
 if __name__ == "__main__":
-    main(*(Path(arg) for arg in sys.argv[1:2]))
+    main(sys.argv[1:])

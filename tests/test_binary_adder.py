@@ -98,3 +98,29 @@ def test_untrained_net_does_not_add():
     params = ba.init_params(16, np.random.default_rng(0))
     a, b = np.meshgrid(np.arange(128), np.arange(128))
     assert ba.addition_accuracy(params, a.ravel(), b.ravel(), 8) < 0.05
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_notebook_squared_error_gradient_matches_torch_autograd(lecture, seed):
+    rng = np.random.default_rng(seed)
+    params = random_params(rng, hidden=5)
+    x, y = ba.encode_pairs(rng.integers(0, 64), rng.integers(0, 64), 7)
+    loss, grads, _ = lecture["loss_and_grads"](params, x, y, "mse")
+
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    s = torch.zeros(5, dtype=torch.float64)
+    torch_loss = 0
+    for step in range(7):
+        s = torch.sigmoid(torch.tensor(x[step]) @ t["U"] + s @ t["W"] + t["b"])
+        y_hat = torch.sigmoid(s @ t["V"] + t["c"])
+        torch_loss = torch_loss + 0.5 * ((y_hat - torch.tensor(y[step])) ** 2).sum()
+    torch_loss.backward()
+    assert loss == pytest.approx(torch_loss.item(), rel=1e-10)
+    for name in params:
+        np.testing.assert_allclose(grads[name], t[name].grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_notebook_loss_rejects_an_unknown_loss_name(lecture):
+    params = random_params(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="'hinge'"):
+        lecture["loss_and_grads"](params, *ba.encode_pairs(3, 4, 4), "hinge")

@@ -9,6 +9,8 @@ import pytest
 from .conftest import NOTEBOOKS, ROOT
 
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+# a carriage return with text after it on the same line: a progress bar's overwritten state
+OVERWRITTEN = re.compile(r"\r(?=[^\n])")
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
@@ -68,3 +70,21 @@ def test_linked_figures_exist(notebook):
         if cell.cell_type == "markdown":
             for target in re.findall(r"\]\((\.\./images/[^)\s]+)\)", cell.source):
                 assert (ROOT / "notebooks" / target).resolve().is_file(), f"missing figure {target}"
+
+
+def test_progress_bars_keep_only_their_final_state(notebook):
+    """A tqdm bar redraws itself with \\r; the committed output (and the deck) keeps the last state only."""
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        shown, previous = [], None  # consecutive stream outputs of one name show as one text
+        for output in cell.outputs:
+            if output.output_type == "stream" and previous is not None and previous.name == output.name:
+                shown[-1] += output.text
+            elif output.output_type == "stream":
+                shown.append(output.text)
+            previous = output if output.output_type == "stream" else None
+        history = sum(len(OVERWRITTEN.findall(text)) for text in shown)
+        assert not history, (
+            f"cell {index} keeps {history} overwritten progress-bar states in its output: `make notebooks` "
+            "writes the final state only (one notebook: jupyter nbconvert --coalesce-streams --inplace NB)")

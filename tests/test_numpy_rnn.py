@@ -141,7 +141,7 @@ def test_notebook_rnn_loss_equals_package(lecture, seed):
     ids = rng.integers(V, size=T + 1)
     h0 = rng.standard_normal(H) * 0.5
     for clip in (None, 5.0):
-        loss, grads, h = lecture["loss_fun"](ids[:-1], ids[1:], h0, params, clip=clip)
+        loss, grads, h = lecture["chunk_loss_and_grads"](params, ids[:-1], ids[1:], h0, clip=clip)
         fast_loss, fast_grads, fast_h = model.loss_and_grads(ids[:-1], ids[1:], h0[None], clip=clip)
         assert abs(loss - fast_loss) < 1e-10
         for name in grads:
@@ -156,13 +156,45 @@ def test_notebook_lstm_loss_equals_package(lecture):
     params = {k: v.copy() for k, v in model.params.items()}
     ids = rng.integers(V, size=T + 1)
     h0, c0 = rng.standard_normal(H) * 0.5, rng.standard_normal(H) * 0.5
-    loss, grads, h, c = lecture["lstm_loss_fun"](ids[:-1], ids[1:], h0, c0, params, clip=None)
+    loss, grads, h, c = lecture["lstm_chunk_loss_and_grads"](params, ids[:-1], ids[1:], h0, c0, clip=None)
     fast_loss, fast_grads, (fast_h, fast_c) = model.loss_and_grads(ids[:-1], ids[1:], (h0[None], c0[None]), clip=None)
     assert abs(loss - fast_loss) < 1e-10
     for name in grads:
         np.testing.assert_allclose(fast_grads[name], grads[name], rtol=0, atol=1e-10, err_msg=name)
     np.testing.assert_allclose(fast_h[0], h, atol=1e-12)
     np.testing.assert_allclose(fast_c[0], c, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [NumpyRNN, NumpyLSTM])
+def test_notebook_loss_matches_torch_autograd(lecture, cls):
+    """The lecture's readable forward and backward against torch, not only against the package."""
+    V, H, T = 9, 6, 12
+    model = random_model(cls, V, H, seed=11)
+    inputs, targets, state = random_batch(model, V, T, 1, seed=11)
+    params = {k: v.copy() for k, v in model.params.items()}
+    if cls is NumpyLSTM:
+        loss, grads, h, _ = lecture["lstm_chunk_loss_and_grads"](
+            params, inputs[0], targets[0], state[0][0], state[1][0], clip=None)
+    else:
+        loss, grads, h = lecture["chunk_loss_and_grads"](params, inputs[0], targets[0], state[0], clip=None)
+    ref_loss, ref_grads, ref_h = torch_reference(model, inputs, targets, state)
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    for name in grads:
+        np.testing.assert_allclose(grads[name], ref_grads[name], rtol=1e-9, atol=1e-12, err_msg=name)
+    np.testing.assert_allclose(h, ref_h[0], rtol=1e-12, atol=1e-14)
+
+
+def test_notebook_clipping_clips(lecture):
+    model = random_model(NumpyRNN, 7, 5, seed=2)
+    params = {k: v.copy() for k, v in model.params.items()}
+    params["Why"] *= 40  # makes some gradients exceed 5
+    ids = np.random.default_rng(2).integers(7, size=31)
+    h0 = np.zeros(5)
+    _, raw, _ = lecture["chunk_loss_and_grads"](params, ids[:-1], ids[1:], h0, clip=None)
+    assert max(np.abs(g).max() for g in raw.values()) > 5
+    _, clipped, _ = lecture["chunk_loss_and_grads"](params, ids[:-1], ids[1:], h0, clip=5.0)
+    for name in raw:
+        np.testing.assert_array_equal(clipped[name], np.clip(raw[name], -5, 5))
 
 
 def test_notebook_training_loop_equals_trainer(lecture):
@@ -182,8 +214,12 @@ def test_notebook_training_loop_equals_trainer(lecture):
 def test_notebook_sampler_equals_package(lecture):
     model = random_model(NumpyRNN, 11, 6, seed=7)
     params = {k: v.copy() for k, v in model.params.items()}
-    readable = lecture["sample"](params, np.zeros(6), 3, 40, 0.8, rng=np.random.default_rng(8))
+    readable = lecture["generate_ids"](params, 3, 40, 0.8, rng=np.random.default_rng(8))
     assert sample_ids(model, [3], 40, 0.8, rng=np.random.default_rng(8)) == readable
+    # a given state is where the readable sampler starts from, as the package's does
+    h = np.random.default_rng(9).standard_normal(6)
+    readable = lecture["generate_ids"](params, 3, 40, h=h.copy(), rng=np.random.default_rng(8))
+    assert sample_ids(model, [3], 40, state=h[None], rng=np.random.default_rng(8)) == readable
 
 
 @pytest.mark.parametrize("cls", [NumpyRNN, NumpyLSTM])
@@ -216,7 +252,7 @@ def test_sampling_temperature_must_be_positive(tiny, lecture, temperature):
     with pytest.raises(ValueError, match="temperature must be positive"):
         sample_text(model, vocab, "а", 5, temperature)
     with pytest.raises(ValueError, match="temperature must be positive"):
-        lecture["sample"](model.params, np.zeros(8), 0, 5, temperature)
+        lecture["generate_ids"](model.params, 0, 5, temperature)
 
 
 def test_sampling_needs_a_prompt(tiny):
