@@ -7,6 +7,7 @@
 #   TORCH     auto | cpu | cuda: which PyTorch build `make setup` installs (tools/torch_choice.py);
 #             auto: CUDA on Linux with an NVIDIA GPU, CPU-only on Linux without one, PyPI's
 #             wheel on macOS and Windows. Remembered in .venv/torch-variant for later runs.
+#   PRETRAIN_ARGS  arguments of tools/pretrain.py, e.g. PRETRAIN_ARGS="--epochs 30"
 #   LAB_ARGS  extra arguments of `jupyter lab`, e.g. LAB_ARGS=--allow-root (root in Docker),
 #             LAB_ARGS="--no-browser --ip=0.0.0.0 --port=8888" (a remote machine)
 
@@ -22,7 +23,7 @@ NBEXEC := $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePr
 # then merge each cell's stream outputs: a progress bar keeps only its final state (no \r history)
 NBTIDY := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level=WARN
 
-.PHONY: setup data lab test notebooks slides bench clean FORCE
+.PHONY: setup data lab test notebooks slides bench pretrain clean FORCE
 
 setup: $(STAMP) $(LAB_SETTINGS)  ## virtual environment, pinned requirements, the package, the Jupyter kernel
 
@@ -64,6 +65,10 @@ slides/node_modules/.package-lock.json: slides/package-lock.json
 
 slides: setup slides/node_modules/.package-lock.json  ## offline reveal.js decks into build/slides/
 	$(BIN)/python slides/build.py
+
+# Lecture 05's shipped model: hours on a 2-core CPU, minutes on a GPU. Commit both files.
+pretrain: setup data  ## train lecture 05's LSTM for long: pretrained/anna_lstm.pt and .json
+	$(BIN)/python tools/pretrain.py $(PRETRAIN_ARGS)
 
 bench: setup data  ## benchmarks; writes bench/RESULTS.md and the README's table
 	$(BIN)/python bench/run.py

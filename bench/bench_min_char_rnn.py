@@ -34,7 +34,7 @@ import numpy as np
 import lecture_utils as lu
 from lecture_utils.numpy_rnn import NumpyRNN
 from lecture_utils.numpy_train import CharTrainer
-from lecture_utils.text import CharVocab
+from lecture_utils.text import Vocab
 from tests.conftest import NOTEBOOKS, teach_namespace
 
 ITERATIONS = 2000
@@ -86,7 +86,7 @@ def cold_start_sensitivity(data, vocab_size: int) -> float:
 def run() -> list[dict]:
     lecture = teach_namespace(next(nb for nb in NOTEBOOKS if nb.name.startswith("02_")))
     text = lu.load_text("karamazov_ru")
-    vocab = CharVocab.build([text])
+    vocab = Vocab.build([text])
     data = np.array(vocab.encode(text))
 
     slow_times, fast_times, diffs = zip(*(compare_training(lecture, data, len(vocab)) for _ in range(REPEATS)))

@@ -62,7 +62,8 @@ class DataFile:
     ``sha256`` is the checksum of the file's content (decompressed for ``.gz``).
     ``sources`` are downloaded when neither the cache nor the mirror has the file;
     ``build`` turns the downloaded sources into the file (default: take the only
-    source as it is).
+    source as it is). ``clean`` is this dataset's own text cleaning, applied by the
+    loaders after the file is read (the quirks of a dataset stay with its entry).
     """
 
     name: str
@@ -71,6 +72,7 @@ class DataFile:
     description: str
     sources: tuple[Source, ...]
     build: Callable[[Sequence[Path], Path], None] | None = field(default=None, compare=False)
+    clean: Callable[[str], str] | None = field(default=None, compare=False)
 
 
 # --------------------------------------------------------------------- builders
@@ -120,6 +122,33 @@ def _imdb_csv_builder(split: str) -> Callable[[Sequence[Path], Path], None]:
     return build
 
 
+# --------------------------------------------------------------------- cleaning
+
+_KARAMAZOV_NOTES = re.compile(r"(?m)^[ \t]*Примечания[ \t]*$")
+
+
+def _clean_karamazov(text: str) -> str:
+    """Cut the trailing "Примечания" section (translations of foreign phrases), remove the
+    ``[n]`` footnote markers, and strip the paragraph indentation and trailing spaces."""
+    notes = list(_KARAMAZOV_NOTES.finditer(text))
+    if not notes:
+        raise DataError("karamazov_ru: the 'Примечания' section was not found; is the file right?")
+    text = text[:notes[-1].start()]
+    text = re.sub(r"\[\d+\]", "", text)
+    text = re.sub(r"(?m)^[ \t\u00a0]+", "", text)
+    return re.sub(r"[ \t\u00a0]+$", "", text, flags=re.M).rstrip("\n") + "\n"
+
+
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
+
+
+def _clean_imdb_review(text: str) -> str:
+    """The reviews keep the site's line breaks as ``<br />`` tags (about 100,000 in the
+    training split): each becomes a space. The few other tags (<i>, 7 of them) are
+    rare enough to leave as they are."""
+    return re.sub(r"  +", " ", _HTML_BREAK.sub(" ", text)).strip()
+
+
 _GH = "https://raw.githubusercontent.com"
 _IMDB_TAR = Source(
     "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
@@ -143,6 +172,7 @@ REGISTRY: dict[str, DataFile] = {
             (Source(f"{_GH}/d0rj/RusLit/4509680428729da225a73a22008133660f92bb7e/prose/Dostoevsky/"
                     "%D0%91%D1%80%D0%B0%D1%82%D1%8C%D1%8F%20%D0%9A%D0%B0%D1%80%D0%B0%D0%BC%D0%B0%D0%B7%D0%BE%D0%B2%D1%8B.txt",
                     "376ff6e6f637524a6e8ae6d152c18259068b1ab084d1e3de90a8855e1951ad43"),),
+            clean=_clean_karamazov,
         ),
         DataFile(
             "tinyshakespeare", "tinyshakespeare.txt",
@@ -165,13 +195,13 @@ REGISTRY: dict[str, DataFile] = {
             "imdb_train", "imdb_train.csv.gz",
             "c324c54e17ffceb54230d53ed26c7c43530fc5fe7374990773ce9871c2bf27ed",
             "IMDB Large Movie Review Dataset v1.0, 25,000 train reviews",
-            (_IMDB_TAR,), _imdb_csv_builder("train"),
+            (_IMDB_TAR,), _imdb_csv_builder("train"), _clean_imdb_review,
         ),
         DataFile(
             "imdb_test", "imdb_test.csv.gz",
             "9c724df13b97942ce5d40e5df5d6832a522312f601e26de41cd1e7906744cf16",
             "IMDB Large Movie Review Dataset v1.0, 25,000 test reviews",
-            (_IMDB_TAR,), _imdb_csv_builder("test"),
+            (_IMDB_TAR,), _imdb_csv_builder("test"), _clean_imdb_review,
         ),
         DataFile(
             "anna_karenina_en", "anna_karenina_en.txt",
@@ -378,27 +408,13 @@ def fetch_all() -> list[Path]:
 
 # -------------------------------------------------------------------- loaders
 
-_KARAMAZOV_NOTES = re.compile(r"(?m)^[ \t]*Примечания[ \t]*$")
-
-
 def load_text(name: str) -> str:
-    """A text corpus as a clean string.
-
-    * Any byte-order mark is removed (``anna_karenina_ru`` starts with one).
-    * ``karamazov_ru``: the trailing "Примечания" section (translations of
-      foreign phrases) is cut off, the ``[n]`` footnote markers are removed,
-      and the paragraph indentation (leading spaces) and trailing spaces are
-      stripped from every line.
-    """
-    text = fetch(name).read_text(encoding="utf-8-sig")
-    if name == "karamazov_ru":
-        notes = list(_KARAMAZOV_NOTES.finditer(text))
-        if not notes:
-            raise DataError("karamazov_ru: the 'Примечания' section was not found; is the file right?")
-        text = text[:notes[-1].start()]
-        text = re.sub(r"\[\d+\]", "", text)
-        text = re.sub(r"(?m)^[ \t\u00a0]+", "", text)
-        text = re.sub(r"[ \t\u00a0]+$", "", text, flags=re.M).rstrip("\n") + "\n"
+    """A text corpus as a clean string: any byte-order mark removed (``anna_karenina_ru``
+    starts with one), then the dataset's own cleaning (its registry entry's ``clean``)."""
+    spec = _spec(name)
+    text = fetch(spec).read_text(encoding="utf-8-sig")
+    if spec.clean is not None:
+        text = spec.clean(text)
     if not text.strip():
         raise DataError(f"{name}: the corpus is empty")
     return text
@@ -410,7 +426,12 @@ def load_names() -> pd.DataFrame:
 
 
 def load_imdb(split: str) -> pd.DataFrame:
-    """IMDB reviews of ``split`` ("train" or "test"): columns ``text`` and ``label`` (0 neg, 1 pos)."""
+    """IMDB reviews of ``split`` ("train" or "test"): columns ``text`` (cleaned by the registry
+    entry: no ``<br />`` tags) and ``label`` (0 negative, 1 positive)."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-    return pd.read_csv(fetch(f"imdb_{split}"), encoding="utf-8", keep_default_na=False)
+    spec = _spec(f"imdb_{split}")
+    reviews = pd.read_csv(fetch(spec), encoding="utf-8", keep_default_na=False)
+    if spec.clean is not None:
+        reviews["text"] = reviews["text"].map(spec.clean)
+    return reviews

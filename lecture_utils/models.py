@@ -1,4 +1,4 @@
-"""A character-level language model over RNN, GRU or LSTM cells."""
+"""The package's model classes, and the table checkpoints use to rebuild them by name."""
 from __future__ import annotations
 
 import torch
@@ -6,9 +6,25 @@ from torch import nn
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
+MODEL_CLASSES: dict[str, type[nn.Module]] = {}
+"""Class name -> class, for every model a checkpoint can hold (see :mod:`~lecture_utils.checkpoint`)."""
 
+
+def register_model(cls):
+    """Class decorator: checkpoints can save and rebuild ``cls``. Its instances must keep
+    ``self.config``, the constructor's keyword arguments as plain values."""
+    if MODEL_CLASSES.get(cls.__name__, cls) is not cls:
+        raise ValueError(f"another model class is already registered as {cls.__name__!r}")
+    MODEL_CLASSES[cls.__name__] = cls
+    return cls
+
+
+
+@register_model
 class CharRNN(nn.Module):
-    """Embedding -> recurrent layers -> linear scores over the vocabulary.
+    """A language model: embedding -> recurrent layers -> linear scores over the vocabulary.
+
+    "Char" for its first use; it reads word ids just as well (lecture 05's word model).
 
     ``num_conditions`` > 0 adds a learned condition vector (e.g. the gender of
     a name) that is concatenated to the input at every step, so one model can

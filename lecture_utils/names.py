@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .text import CharVocab
+from .text import Vocab
 
 PAD, BOUNDARY = "<pad>", "<b>"
 
@@ -25,7 +25,7 @@ def split_names(names: pd.DataFrame, val_fraction: float, seed: int) -> tuple[pd
     return names.iloc[order[n_val:]].reset_index(drop=True), names.iloc[order[:n_val]].reset_index(drop=True)
 
 
-def name_tensors(names, vocab: CharVocab) -> tuple[torch.Tensor, torch.Tensor]:
+def name_tensors(names, vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs ``<b> + name`` and targets ``name + <b>``, padded with ``<pad>`` to one length.
 
     "анна" gives the input ``<b> а н н а`` and the target ``а н н а <b>``: the model

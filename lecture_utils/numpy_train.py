@@ -6,9 +6,10 @@ from typing import Callable
 
 import numpy as np
 
+from .batching import cut_into_tracks
 from .numpy_rnn import NumpyCharModel
 from .progress import progress
-from .text import CharVocab
+from .text import Vocab
 
 
 class Adagrad:
@@ -69,8 +70,7 @@ class CharTrainer:
         if data.min() < 0 or data.max() >= model.vocab_size:
             raise ValueError(f"ids must lie in [0, {model.vocab_size}) for this model; "
                              f"got {data.min()}..{data.max()}")
-        track_length = len(data) // batch_size
-        self.tracks = data[:batch_size * track_length].reshape(batch_size, track_length)
+        self.tracks = cut_into_tracks(data, batch_size)
         self.model, self.seq_length, self.clip = model, seq_length, clip
         # Wxh (stored as one row per character, first in theta) only gets gradient in the
         # rows of the characters a chunk contains: its optimizer updates just those rows.
@@ -171,10 +171,10 @@ def sample_ids(model: NumpyCharModel, prompt_ids, n: int, temperature: float = 1
     return out
 
 
-def sample_text(model: NumpyCharModel, vocab: CharVocab, prompt: str, n: int, temperature: float = 1.0,
+def sample_text(model: NumpyCharModel, vocab: Vocab, prompt: str, n: int, temperature: float = 1.0,
                 rng: np.random.Generator | None = None) -> str:
     """The prompt followed by ``n`` sampled characters. A prompt character outside the
-    vocabulary raises :class:`~lecture_utils.text.UnknownCharacterError` naming it."""
+    vocabulary raises :class:`~lecture_utils.text.UnknownTokenError` naming it."""
     ids = sample_ids(model, vocab.encode(prompt), n, temperature, rng)
     return prompt + vocab.decode(ids)
 

@@ -5,7 +5,7 @@ import operator
 
 import torch
 
-from .text import CharVocab
+from .text import Vocab, tokenize
 
 
 def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
@@ -79,12 +79,12 @@ def sample(model, prompt_ids: list[int], n_samples: int, max_new: int, *, stop_i
     return result
 
 
-def generate_names(model, vocab: CharVocab, n: int, prefix: str = "", *, boundary: str = "<b>",
+def generate_names(model, vocab: Vocab, n: int, prefix: str = "", *, boundary: str = "<b>",
                    max_len: int = 20, temperature: float = 1.0, top_k: int | None = None,
                    condition: int | None = None, generator: torch.Generator | None = None) -> list[str]:
     """``n`` names that start with ``prefix``, sampled until the boundary token ends them.
 
-    An unknown character in ``prefix`` raises :class:`~lecture_utils.text.UnknownCharacterError`;
+    An unknown character in ``prefix`` raises :class:`~lecture_utils.text.UnknownTokenError`;
     ``n=0`` gives an empty list.
     """
     n = _count("n", n)
@@ -95,3 +95,21 @@ def generate_names(model, vocab: CharVocab, n: int, prefix: str = "", *, boundar
     samples = sample(model, prompt, n, max_len - len(prefix), stop_id=vocab.id(boundary),
                      temperature=temperature, top_k=top_k, condition=cond, generator=generator)
     return [prefix + vocab.decode(ids) for ids in samples]
+
+
+def generate_text(model, vocab: Vocab, prompt: str | list[str], length: int, *, temperature: float = 1.0,
+                  top_k: int | None = None, generator: torch.Generator | None = None) -> str:
+    """The prompt and ``length`` tokens sampled after it, as text.
+
+    For a character vocabulary the prompt is a str; for a word vocabulary (``joiner=" "``)
+    a list of tokens, or a str that is split with :func:`~lecture_utils.text.tokenize`.
+    An unknown character raises :class:`~lecture_utils.text.UnknownTokenError`; an
+    unknown word becomes the vocabulary's unknown token.
+    """
+    if isinstance(prompt, str) and vocab.joiner:
+        prompt = tokenize(prompt)
+    prompt_ids = vocab.encode(prompt)
+    if not prompt_ids:
+        raise ValueError("the prompt is empty: give at least one character or word to continue")
+    new = sample(model, prompt_ids, 1, length, temperature=temperature, top_k=top_k, generator=generator)[0]
+    return vocab.decode(prompt_ids + new)

@@ -1,4 +1,12 @@
-"""Training loop for the torch lectures: Adam, gradient clipping, history, best-model restore."""
+"""One training loop for every torch lecture: the loss is a function, the state can be carried.
+
+``fit`` knows nothing about the task. A *loss function* ``loss_fn(model, batch)`` runs
+the model on one batch and returns a :class:`BatchLoss`: the summed loss, how many
+items it sums over (predicted tokens, reviews), optional summed metrics (correct
+answers) and, for a language model read as one long text, the recurrent state to
+start the next batch from. Lecture 04 uses :func:`padded_token_loss`, lecture 05
+:func:`stream_token_loss`, lecture 06 its classifier's loss.
+"""
 from __future__ import annotations
 
 import copy
@@ -7,6 +15,7 @@ import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch.nn import functional as F
@@ -15,11 +24,24 @@ from .progress import progress
 
 
 @dataclass
+class BatchLoss:
+    """What a loss function returns for one batch. ``loss`` and ``metrics`` are sums over
+    ``count`` items, so that batches of different sizes average correctly."""
+
+    loss: torch.Tensor
+    count: int
+    metrics: dict[str, float] = field(default_factory=dict)
+    state: Any = None
+
+
+@dataclass
 class History:
-    """Per-epoch mean losses (nats per predicted token) and the best validation epoch."""
+    """Per-epoch means (loss per item, e.g. nats per token) and the best validation epoch."""
 
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
+    train_metrics: dict[str, list[float]] = field(default_factory=dict)
+    val_metrics: dict[str, list[float]] = field(default_factory=dict)
     best_epoch: int = -1
     seconds: float = 0.0
 
@@ -27,55 +49,111 @@ class History:
     def best_val(self) -> float:
         return self.val_loss[self.best_epoch] if self.val_loss else math.nan
 
+    def _record(self, train: dict, val: dict) -> None:
+        self.train_loss.append(train.pop("loss"))
+        self.val_loss.append(val.pop("loss"))
+        for target, values in ((self.train_metrics, train), (self.val_metrics, val)):
+            for name, value in values.items():
+                target.setdefault(name, []).append(value)
 
-def _unpack(batch, device):
-    inputs, targets, *rest = (t.to(device) for t in batch)
-    return inputs, targets, (rest[0] if rest else None)
+
+# ------------------------------------------------------------------ loss functions
 
 
-def token_nll(model, batch, pad_id: int, device) -> tuple[torch.Tensor, int]:
-    """Summed cross-entropy over the non-padding targets of a batch, and their number."""
-    inputs, targets, condition = _unpack(batch, device)
-    logits, _ = model(inputs, condition=condition) if condition is not None else model(inputs)
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                           ignore_index=pad_id, reduction="sum")
-    return loss, int((targets != pad_id).sum())
+def padded_token_loss(pad_id: int) -> Callable:
+    """The loss of lecture 04: cross-entropy summed over the targets that are not padding.
+
+    Batches are ``(inputs, targets)`` or ``(inputs, targets, condition)``.
+    """
+    def loss_fn(model, batch) -> BatchLoss:
+        inputs, targets, *condition = batch
+        logits, _ = model(inputs, condition=condition[0]) if condition else model(inputs)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                               ignore_index=pad_id, reduction="sum")
+        return BatchLoss(loss, int((targets != pad_id).sum()))
+
+    return loss_fn
+
+
+def stream_token_loss(model, batch, state=None) -> BatchLoss:
+    """The loss of a language model reading a text in windows (``TextWindows``):
+    cross-entropy summed over every target, and the state to continue from."""
+    inputs, targets = batch
+    logits, state = model(inputs, state)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
+    return BatchLoss(loss, targets.numel(), state=state)
+
+
+def detach_state(state):
+    """The recurrent state cut off from the graph of the batch that produced it (a tensor,
+    or the (h, c) tuple of an LSTM): the next batch starts from its values, and
+    backpropagation stops at the window border instead of running through the whole text."""
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    return type(state)(detach_state(s) for s in state)
+
+
+# ------------------------------------------------------------------ evaluation and training
+
+
+def _to(batch, device):
+    return tuple(t.to(device, non_blocking=True) if isinstance(t, torch.Tensor) else t for t in batch)
 
 
 @torch.no_grad()
-def evaluate(model, batches: Iterable, pad_id: int, device=None) -> float:
-    """Mean negative log-likelihood per target token (nats) over ``batches``."""
+def evaluate(model, batches: Iterable, loss_fn: Callable, *, carry_state: bool = False,
+             device=None) -> dict[str, float]:
+    """``{"loss": mean loss per item, **mean metrics}`` over ``batches``, in eval mode (no dropout)."""
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    total, count = 0.0, 0
-    for batch in batches:
-        loss, n = token_nll(model, batch, pad_id, device)
-        total, count = total + loss.item(), count + n
-    model.train(was_training)
+    try:
+        sums, count, state = {}, 0, None
+        for batch in batches:
+            result = loss_fn(model, _to(batch, device), state) if carry_state else loss_fn(model, _to(batch, device))
+            state = result.state
+            _accumulate(sums, result.loss.item(), result.metrics)
+            count += result.count
+    finally:
+        model.train(was_training)
     if count == 0:
-        raise ValueError(f"no target tokens to evaluate on: the batches are empty, used up (an iterator "
-                         f"read before), or every target is padding (pad_id={pad_id})")
-    return total / count
+        raise ValueError("nothing to evaluate on: the batches are empty, used up (an iterator read "
+                         "before), or hold no counted item (e.g. every target is padding)")
+    return {name: value / count for name, value in sums.items()}
 
 
-def fit(model, train_batches: Iterable, val_batches: Iterable, *, epochs: int, pad_id: int,
-        lr: float = 1e-2, clip: float = 1.0, weight_decay: float = 0.0, device=None,
+def _accumulate(sums: dict, loss: float, metrics: dict) -> None:
+    sums["loss"] = sums.get("loss", 0.0) + loss
+    for name, value in metrics.items():
+        sums[name] = sums.get(name, 0.0) + float(value)
+
+
+def fit(model, train_batches: Iterable, val_batches: Iterable, *, loss_fn: Callable, epochs: int,
+        lr: float = 1e-3, clip: float = 1.0, weight_decay: float = 0.0, lr_decay: float = 1.0,
+        carry_state: bool = False, max_seconds: float | None = None, device=None,
         on_epoch: Callable[[int, History], None] | None = None, desc: str = "обучение") -> History:
     """Train with Adam and gradient-norm clipping; evaluate on ``val_batches`` after every epoch.
 
-    Batches are ``(inputs, targets)`` or ``(inputs, targets, condition)`` tensors.
-    ``on_epoch(epoch, history)`` is the evaluation hook (e.g. print samples).
-    At the end the weights of the epoch with the lowest validation loss are put
-    back, so a model that started to overfit is returned at its best.
+    ``loss_fn(model, batch)`` returns a :class:`BatchLoss`; the batch's tensors are already
+    on the model's device. With ``carry_state=True`` it is called as
+    ``loss_fn(model, batch, state)``: the state it returned for the previous batch,
+    detached, or None at the start of every epoch and of every evaluation.
+    ``lr_decay`` multiplies the learning rate after every epoch. With ``max_seconds``, no
+    new epoch starts once that much time has passed (a budget, not a deadline: the
+    epoch under way finishes). ``on_epoch(epoch, history)``
+    is the evaluation hook (e.g. print a sample). At the end the weights of the epoch
+    with the lowest validation loss are put back, so a model that started to overfit
+    is returned at its best.
 
-    Both batch collections are read once per epoch: pass lists or DataLoaders, not
-    generators. A training batch whose targets are all padding is skipped (it has
-    nothing to learn from). Training stops with ``FloatingPointError`` as soon as a
-    loss is NaN or infinite (diverged weights, e.g. a learning rate far too high),
-    naming the epoch and step, before that step updates the weights. Whenever fit
-    stops with an error (or Ctrl-C), the model is put back to its best epoch so far,
-    or to the weights it came with if no epoch finished.
+    Both batch collections are read once per epoch: pass lists, ``TextWindows`` or
+    DataLoaders, not generators. A training batch with no counted item is skipped.
+    Training stops with ``FloatingPointError`` as soon as a loss is NaN or infinite
+    (diverged weights, e.g. a learning rate far too high), naming the epoch and step,
+    before that step updates the weights. Whenever fit stops with an error (or
+    Ctrl-C), the model is put back to its best epoch so far, or to the weights it
+    came with if no epoch finished.
     """
     if not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
@@ -85,25 +163,31 @@ def fit(model, train_batches: Iterable, val_batches: Iterable, *, epochs: int, p
                             "pass a list or a DataLoader, which can be read once per epoch")
     device = device or next(model.parameters()).device
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=lr_decay)
     history, best_state = History(), copy.deepcopy(model.state_dict())
+    steps = len(train_batches) * epochs if hasattr(train_batches, "__len__") else None
     start = time.perf_counter()
-    bar = progress(range(epochs), desc=desc, unit=" эпох")
+    bar = progress(total=steps, desc=desc, unit=" шаг")
     try:
-        for epoch in bar:
-            history.train_loss.append(_train_epoch(model, train_batches, optimizer, epoch, pad_id, clip,
-                                                   device, history))
-            history.val_loss.append(evaluate(model, val_batches, pad_id, device))
-            if not math.isfinite(history.val_loss[-1]):
+        for epoch in range(epochs):
+            train = _train_epoch(model, train_batches, loss_fn, optimizer, clip, carry_state, device,
+                                 epoch, history, bar)
+            val = evaluate(model, val_batches, loss_fn, carry_state=carry_state, device=device)
+            if not math.isfinite(val["loss"]):
                 raise FloatingPointError(
-                    f"the validation loss is {history.val_loss[-1]} after epoch {epoch} (training loss "
-                    f"{history.train_loss[-1]:.4g}): the weights hold NaN or infinite values; "
-                    f"{_restored(history)}")
+                    f"the validation loss is {val['loss']} after epoch {epoch} (training loss "
+                    f"{train['loss']:.4g}): the weights hold NaN or infinite values; {_restored(history)}")
+            history._record(train, val)
             if history.best_epoch < 0 or history.val_loss[-1] <= history.best_val:
                 history.best_epoch = epoch
                 best_state = copy.deepcopy(model.state_dict())
-            bar.set_postfix(train=f"{history.train_loss[-1]:.3f}", val=f"{history.val_loss[-1]:.3f}")
+            schedule.step()
+            bar.set_postfix(epoch=epoch + 1, train=f"{history.train_loss[-1]:.3f}",
+                            val=f"{history.val_loss[-1]:.3f}")
             if on_epoch is not None:
                 on_epoch(epoch, history)
+            if max_seconds is not None and time.perf_counter() - start > max_seconds:
+                break
     finally:  # also on errors: never leave diverged or half-trained weights behind
         bar.close()
         model.load_state_dict(best_state)
@@ -111,30 +195,35 @@ def fit(model, train_batches: Iterable, val_batches: Iterable, *, epochs: int, p
     return history
 
 
-def _train_epoch(model, batches, optimizer, epoch: int, pad_id: int, clip: float, device,
-                 history: History) -> float:
-    """One pass over the training batches; returns the mean loss per target token."""
+def _train_epoch(model, batches, loss_fn, optimizer, clip: float, carry_state: bool, device, epoch: int,
+                 history: History, bar) -> dict[str, float]:
+    """One pass over the training batches; returns the mean loss and metrics per item."""
     model.train()
-    total, count = 0.0, 0
+    sums, count, state = {}, 0, None
     for step, batch in enumerate(batches):
-        loss, n = token_nll(model, batch, pad_id, device)
-        if n == 0:
+        result = loss_fn(model, _to(batch, device), state) if carry_state else loss_fn(model, _to(batch, device))
+        state = detach_state(result.state)
+        bar.update()
+        if result.count == 0:
             continue  # only padding: nothing to learn, yet Adam's momentum would move the weights
-        value = loss.item()
+        value = result.loss.item()
         if not math.isfinite(value):
-            lr = optimizer.param_groups[0]["lr"]
             raise FloatingPointError(
                 f"the training loss became {value} in epoch {epoch}, step {step} (both counted from 0): "
-                f"the weights diverged or hold NaN/inf (is lr={lr} too high?); {_restored(history)}")
+                f"the weights diverged or hold NaN/inf (is lr={optimizer.param_groups[0]['lr']} too high?); "
+                f"{_restored(history)}")
         optimizer.zero_grad()
-        (loss / n).backward()
+        (result.loss / result.count).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
-        total, count = total + value, count + n
+        _accumulate(sums, value, result.metrics)
+        count += result.count
+        if step % 20 == 0:
+            bar.set_postfix(epoch=epoch + 1, loss=f"{sums['loss'] / count:.3f}", refresh=False)
     if count == 0:
-        raise ValueError(f"epoch {epoch}: the training batches hold no target tokens (no batches, "
-                         f"or every target is padding, pad_id={pad_id})")
-    return total / count
+        raise ValueError(f"epoch {epoch}: the training batches hold no counted item (no batches, "
+                         "or every target is padding)")
+    return {name: value / count for name, value in sums.items()}
 
 
 def _restored(history: History) -> str:

@@ -20,8 +20,8 @@ from lecture_utils.names import BOUNDARY, PAD, name_tensors, split_names
 from lecture_utils.numpy_rnn import NumpyLSTM, NumpyRNN
 from lecture_utils.numpy_train import CharTrainer, sample_ids
 from lecture_utils.sampling import generate_names
-from lecture_utils.text import CharVocab
-from lecture_utils.training import History, evaluate, fit
+from lecture_utils.text import Vocab
+from lecture_utils.training import History, evaluate, fit, padded_token_loss
 
 from .conftest import ROOT
 
@@ -30,7 +30,7 @@ NAMES = ["анна", "анастасия", "мария", "марина", "оль
 
 @pytest.fixture
 def vocab():
-    return CharVocab.build(NAMES, specials=(PAD, BOUNDARY))
+    return Vocab.build(NAMES, specials=(PAD, BOUNDARY))
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_fit_stops_at_a_nan_training_loss_and_keeps_the_weights(vocab, model):
         model.head.bias[3] = math.nan  # every step's loss is NaN
     before = weights(model)
     with pytest.raises(FloatingPointError, match=r"training loss became nan in epoch 0, step 0 .*before fit"):
-        fit(model, batches(vocab), batches(vocab), epochs=3, pad_id=vocab.id(PAD))
+        fit(model, batches(vocab), batches(vocab), epochs=3, loss_fn=padded_token_loss(vocab.id(PAD)))
     assert_same_weights(model, before)
 
 
@@ -75,9 +75,9 @@ def test_fit_that_diverges_later_returns_to_its_best_epoch(vocab, model):
                 model.rnn.weight_hh_l0[0, 0] = math.inf
 
     with pytest.raises(FloatingPointError, match=r"epoch 2, step 0 .*best epoch so far \(1\)"):
-        fit(model, batches(vocab), val, epochs=5, pad_id=vocab.id(PAD), on_epoch=poison_after_epoch_1)
+        fit(model, batches(vocab), val, epochs=5, loss_fn=padded_token_loss(vocab.id(PAD)), on_epoch=poison_after_epoch_1)
     assert all(torch.isfinite(v).all() for v in model.state_dict().values())
-    assert evaluate(model, val, vocab.id(PAD)) == pytest.approx(min(seen))
+    assert evaluate(model, val, padded_token_loss(vocab.id(PAD)))["loss"] == pytest.approx(min(seen))
 
 
 def test_fit_refuses_a_nan_validation_loss_instead_of_keeping_it_as_best(vocab, model):
@@ -85,7 +85,7 @@ def test_fit_refuses_a_nan_validation_loss_instead_of_keeping_it_as_best(vocab, 
         model.embedding.weight[vocab.id("г")] = math.nan  # only the validation name "олег" reads it
     before = weights(model)
     with pytest.raises(FloatingPointError, match="validation loss is nan after epoch 0"):
-        fit(model, batches(vocab, ["анна", "иван"]), batches(vocab, ["олег"]), epochs=3, pad_id=vocab.id(PAD))
+        fit(model, batches(vocab, ["анна", "иван"]), batches(vocab, ["олег"]), epochs=3, loss_fn=padded_token_loss(vocab.id(PAD)))
     assert_same_weights(model, before)
 
 
@@ -97,7 +97,7 @@ def test_fit_skips_batches_that_are_all_padding(vocab):
     for train in ([(inputs, targets)], [(inputs, targets), padding_only]):
         torch.manual_seed(0)
         model = CharRNN(len(vocab), hidden_size=16)
-        history = fit(model, train, batches(vocab), epochs=3, pad_id=vocab.id(PAD))
+        history = fit(model, train, batches(vocab), epochs=3, loss_fn=padded_token_loss(vocab.id(PAD)))
         trained.append((history.train_loss, weights(model)))
     assert trained[0][0] == trained[1][0]
     assert_same_weights(model, trained[0][1])
@@ -115,16 +115,16 @@ class OneShot:
 
 
 @pytest.mark.parametrize("make_train, epochs, error, match", [
-    (lambda b: [], 2, ValueError, r"epoch 0: the training batches hold no target tokens"),
+    (lambda b: [], 2, ValueError, r"epoch 0: the training batches hold no counted item"),
     (lambda b: iter(b), 2, TypeError, r"train_batches is an iterator .* used up after one epoch"),
-    (lambda b: OneShot(b), 2, ValueError, r"epoch 1: the training batches hold no target tokens"),
-    (lambda b: [(b[0][0], torch.zeros_like(b[0][1]))], 1, ValueError, r"every target is padding, pad_id=0"),
+    (lambda b: OneShot(b), 2, ValueError, r"epoch 1: the training batches hold no counted item"),
+    (lambda b: [(b[0][0], torch.zeros_like(b[0][1]))], 1, ValueError, r"hold no counted item .*every target is padding"),
     (lambda b: b, 0, ValueError, r"epochs must be a positive integer, got 0"),
 ])
 def test_fit_explains_degenerate_input(vocab, model, make_train, epochs, error, match):
     before = weights(model)
     with pytest.raises(error, match=match):
-        fit(model, make_train(batches(vocab)), batches(vocab), epochs=epochs, pad_id=vocab.id(PAD))
+        fit(model, make_train(batches(vocab)), batches(vocab), epochs=epochs, loss_fn=padded_token_loss(vocab.id(PAD)))
     if "epoch 1" not in match:  # no epoch finished: the model is as it came
         assert_same_weights(model, before)
 
@@ -281,7 +281,7 @@ def test_numpy_sampler_refuses_bad_prompt_ids(prompt, error, match):
     (np.array([2.0]), TypeError, "ids must be integers"),
 ])
 def test_decode_refuses_ids_outside_the_vocabulary_and_non_integers(ids, error, match):
-    vocab = CharVocab.build(["абв"], specials=(PAD,))
+    vocab = Vocab.build(["абв"], specials=(PAD,))
     assert vocab.decode(torch.tensor([1, 3])) == vocab.decode(np.array([1, 3])) == "ав"
     with pytest.raises(error, match=match):
         vocab.decode(ids)

@@ -26,6 +26,15 @@ def test_bom_is_removed():
     assert "Все счастливые семьи похожи друг на друга" in text[:100]
 
 
+def test_imdb_markup_is_removed_by_its_registry_entry():
+    raw = data.pd.read_csv(data.fetch("imdb_test"), keep_default_na=False).text
+    assert raw.str.contains("<br />").sum() > 10_000  # the file keeps the site's markup ...
+    clean = data.load_imdb("test").text
+    assert not clean.str.contains("<br", regex=False).any()  # ... the loader removes it
+    assert clean[0].startswith("Once again Mr. Costner has dragged out a movie")
+    assert data.REGISTRY["imdb_test"].clean("a<br /><br />b <BR>c") == "a b c"
+
+
 def test_names_and_imdb_shapes():
     names = data.load_names()
     assert list(names.columns) == ["name", "gender"]

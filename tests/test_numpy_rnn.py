@@ -7,7 +7,7 @@ import torch
 
 from lecture_utils.numpy_rnn import NumpyLSTM, NumpyRNN
 from lecture_utils.numpy_train import Adagrad, CharTrainer, grad_check, sample_ids, sample_text
-from lecture_utils.text import CharVocab, UnknownCharacterError
+from lecture_utils.text import Vocab, UnknownTokenError
 
 from .conftest import NOTEBOOKS, teach_namespace
 
@@ -236,13 +236,13 @@ def test_step_matches_the_sequence_forward(cls):
 
 @pytest.fixture
 def tiny():
-    vocab = CharVocab.build(["абвг д"])
+    vocab = Vocab.build(["абвг д"])
     return NumpyRNN(len(vocab), 8, np.random.default_rng(0)), vocab
 
 
 def test_sampling_unknown_prompt_character(tiny):
     model, vocab = tiny
-    with pytest.raises(UnknownCharacterError, match=r"'z' \(U\+007A\) at position 1"):
+    with pytest.raises(UnknownTokenError, match=r"'z' \(U\+007A\) at position 1"):
         sample_text(model, vocab, "аz", 5)
 
 

@@ -10,34 +10,34 @@ from lecture_utils.checkpoint import CheckpointError, load_checkpoint, save_chec
 from lecture_utils.models import CharRNN
 from lecture_utils.names import BOUNDARY, PAD, name_tensors, split_names
 from lecture_utils.sampling import generate_names, sample_next
-from lecture_utils.text import CharVocab, UnknownCharacterError
-from lecture_utils.training import evaluate, fit
+from lecture_utils.text import Vocab, UnknownTokenError
+from lecture_utils.training import evaluate, fit, padded_token_loss
 
 NAMES = ["анна", "анастасия", "мария", "марина", "ольга", "олег", "иван", "ирина"]
 
 
 @pytest.fixture
 def vocab():
-    return CharVocab.build(NAMES, specials=(PAD, BOUNDARY))
+    return Vocab.build(NAMES, specials=(PAD, BOUNDARY))
 
 
 def test_vocab_ids_are_stable_and_round_trip(vocab):
     assert vocab.tokens[:2] == [PAD, BOUNDARY] and vocab.tokens[2:] == sorted(set("".join(NAMES)))
     assert vocab.decode(vocab.encode("мария")) == "мария"
     assert vocab.decode([vocab.id(BOUNDARY), *vocab.encode("оля")], keep_specials=True) == "<b>оля"
-    assert CharVocab.from_dict(vocab.to_dict()) == vocab
+    assert Vocab.from_dict(vocab.to_dict()) == vocab
 
 
 def test_unknown_character_names_the_character(vocab):
-    with pytest.raises(UnknownCharacterError, match=r"'z' \(U\+007A\) at position 2 of 'анz'"):
+    with pytest.raises(UnknownTokenError, match=r"'z' \(U\+007A\) at position 2 of 'анz'"):
         vocab.encode("анz")
-    with pytest.raises(UnknownCharacterError, match="'ё'"):
+    with pytest.raises(UnknownTokenError, match="'ё'"):
         vocab.encode("алё")
 
 
 def test_empty_corpus_is_refused():
     with pytest.raises(ValueError, match="empty corpus"):
-        CharVocab.build([], specials=(PAD,))
+        Vocab.build([], specials=(PAD,))
 
 
 def test_name_tensors_shift_by_one_and_pad(vocab):
@@ -76,18 +76,18 @@ def test_training_lowers_the_loss_and_ignores_padding(vocab):
     torch.manual_seed(0)
     model = CharRNN(len(vocab), hidden_size=32, cell="gru")
     train, val = loaders(vocab)
-    before = evaluate(model, val, vocab.id(PAD))
+    before = evaluate(model, val, padded_token_loss(vocab.id(PAD)))["loss"]
     seen = []
-    history = fit(model, train, val, epochs=30, pad_id=vocab.id(PAD), lr=0.01,
+    history = fit(model, train, val, epochs=30, loss_fn=padded_token_loss(vocab.id(PAD)), lr=0.01,
                   on_epoch=lambda epoch, h: seen.append(epoch))
     assert seen == list(range(30))
     assert history.best_val < before / 3  # it memorises 8 names
-    assert evaluate(model, val, vocab.id(PAD)) == pytest.approx(history.best_val)  # best weights restored
+    assert evaluate(model, val, padded_token_loss(vocab.id(PAD)))["loss"] == pytest.approx(history.best_val)  # best weights restored
     # padding is ignored: more padding columns leave the loss unchanged
     inputs, targets = name_tensors(NAMES, vocab)
     pad = torch.full((len(NAMES), 4), vocab.id(PAD))
     padded = [(torch.cat([inputs, pad], 1), torch.cat([targets, pad], 1))]
-    assert evaluate(model, padded, vocab.id(PAD)) == pytest.approx(evaluate(model, [(inputs, targets)], vocab.id(PAD)))
+    assert evaluate(model, padded, padded_token_loss(vocab.id(PAD)))["loss"] == pytest.approx(evaluate(model, [(inputs, targets)], padded_token_loss(vocab.id(PAD)))["loss"])
 
 
 def test_low_temperature_gives_the_argmax():
@@ -120,7 +120,7 @@ def test_generated_names_repeat_with_a_seed_and_respect_the_prefix(vocab):
     again = generate_names(model, vocab, 5, prefix="ма", generator=torch.Generator().manual_seed(3))
     assert first == again and all(name.startswith("ма") for name in first)
     assert all(len(name) <= 20 for name in first)
-    with pytest.raises(UnknownCharacterError, match="'q'"):
+    with pytest.raises(UnknownTokenError, match="'q'"):
         generate_names(model, vocab, 1, prefix="qa")
 
 
@@ -140,11 +140,11 @@ def test_checkpoint_round_trip_and_refusals(vocab, tmp_path):
         load_checkpoint(path, model=other)
     assert all(torch.equal(before[k], v) for k, v in other.state_dict().items())  # untouched
     with pytest.raises(CheckpointError, match="another vocabulary"):
-        load_checkpoint(path, vocab=CharVocab.build(["xyz"], specials=(PAD, BOUNDARY)))
+        load_checkpoint(path, vocab=Vocab.build(["xyz"], specials=(PAD, BOUNDARY)))
 
     (tmp_path / "broken.pt").write_bytes(path.read_bytes()[:100])
     with pytest.raises(CheckpointError, match="not a complete checkpoint of lecture_utils"):
         load_checkpoint(tmp_path / "broken.pt")
     torch.save({"weights": 1}, tmp_path / "foreign.pt")
-    with pytest.raises(CheckpointError, match="is not a lecture_utils.CharRNN/1 checkpoint"):
+    with pytest.raises(CheckpointError, match="is not a lecture_utils.checkpoint/2 checkpoint"):
         load_checkpoint(tmp_path / "foreign.pt")

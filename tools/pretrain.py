@@ -1,0 +1,92 @@
+"""`make pretrain`: train lecture 05's character LSTM for long and ship the checkpoint.
+
+Same code and configuration as the notebook's live run (lecture_utils.char_lm), only
+more epochs. Writes pretrained/anna_lstm.pt (weights, config, vocabulary) and
+pretrained/anna_lstm.json (how it was made and how good it is); the notebook and
+tests/test_pretrained.py load the checkpoint and check it against the JSON.
+
+    .venv/bin/python tools/pretrain.py [--epochs N] [--max-minutes M]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+import lecture_utils as lu
+from lecture_utils.atomic import atomic_path
+from lecture_utils.batching import split_contiguous
+from lecture_utils.char_lm import ANNA_MODEL, ANNA_TRAINING, bits, text_nll, train_char_lm
+from lecture_utils.checkpoint import save_checkpoint
+from lecture_utils.data import REGISTRY
+from lecture_utils.text import Vocab
+
+OUT = Path(__file__).resolve().parents[1] / "pretrained"
+VAL_FRACTION = 0.1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--max-minutes", type=float, default=None,
+                        help="start no new epoch after this many minutes")
+    parser.add_argument("--out", type=Path, default=OUT / "anna_lstm.pt")
+    args = parser.parse_args()
+
+    lu.seed_everything()
+    device = lu.get_device()
+    text = lu.load_text("anna_karenina_ru")
+    vocab = Vocab.build([text])
+    ids = torch.tensor(vocab.encode(text))
+    train_ids, val_ids = split_contiguous(ids, VAL_FRACTION)
+    print(f"{len(text):,} characters, {len(vocab)} in the alphabet, device {device}", flush=True)
+
+    def report(epoch, history):
+        print(f"\nepoch {epoch + 1}: train {history.train_loss[-1]:.4f}, val {history.val_loss[-1]:.4f} "
+              f"nats/char, {time.perf_counter() - started:.0f} s", flush=True)
+
+    started = time.perf_counter()
+    model, history = train_char_lm(train_ids, val_ids, len(vocab), args.epochs, device=device,
+                                   max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
+                                   on_epoch=report)
+    seconds = time.perf_counter() - started
+    val_nll = text_nll(model, val_ids)
+    model.cpu()
+    save_checkpoint(args.out, model, vocab, val_nll=val_nll, epochs=len(history.val_loss))
+    info = {
+        "command": "make pretrain  # " + shlex.join([Path(sys.executable).name, *sys.argv]),
+        "data": "anna_karenina_ru", "data_sha256": REGISTRY["anna_karenina_ru"].sha256,
+        "val_fraction": VAL_FRACTION, "model": ANNA_MODEL, "training": ANNA_TRAINING,
+        "parameters": model.num_parameters(),
+        "epochs_run": len(history.val_loss), "best_epoch": history.best_epoch + 1,
+        "train_loss": [round(x, 4) for x in history.train_loss],
+        "val_loss": [round(x, 4) for x in history.val_loss],
+        "val_nll_nats_per_char": round(val_nll, 4), "val_bits_per_char": round(bits(val_nll), 4),
+        "training_seconds": round(seconds), "device": _device_name(device),
+        "torch": torch.__version__, "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    with atomic_path(args.out.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(info, indent=2, ensure_ascii=False))
+
+
+def _device_name(device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"CPU: {cpu}, {torch.get_num_threads()} threads"
+
+
+if __name__ == "__main__":
+    main()
