@@ -1,0 +1,410 @@
+"""The baselines a language model must beat: uniform, smoothed n-gram counts, compressors.
+
+A language model that assigns probability p to the next symbol can code it in
+-log2 p bits (arithmetic coding), so nats (or bits) per symbol on a validation text
+compare any model with any compressor:
+
+* :func:`uniform_nll` -- every symbol of the vocabulary equally likely: log V nats;
+* :class:`NgramLM` -- counts of n-grams smoothed with interpolated Kneser-Ney, for
+  characters (a ``str``) or words (integer ids that already contain ``<unk>``);
+  :func:`ngram_nll`, :func:`select_order` (the best n on a slice at the end of the
+  training text, never on the validation text), :func:`word_baseline_perplexities`;
+* :func:`compression_rate` -- gzip, bz2 and xz from the standard library, the
+  validation text counted with the training text as context;
+* :func:`nats_to_bits`, :func:`bits_to_nats`, :func:`perplexity`, :func:`perplexity_to_nats`.
+
+Pure numpy: an n-gram is one int64 key (its symbols as digits in base V + 1), the
+tables are sorted key arrays and lookups are ``np.searchsorted``.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import math
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+LN2 = math.log(2.0)
+
+
+# --------------------------------------------------------------------------- units
+
+def nats_to_bits(nats):
+    """Nats per symbol -> bits per symbol (divide by ln 2)."""
+    return nats / LN2
+
+
+def bits_to_nats(bits):
+    """Bits per symbol -> nats per symbol (multiply by ln 2)."""
+    return bits * LN2
+
+
+def perplexity(nats):
+    """Perplexity exp(nats per symbol): the size of a uniform choice that is as hard."""
+    return np.exp(nats) if isinstance(nats, np.ndarray) else math.exp(nats)
+
+
+def perplexity_to_nats(ppl):
+    """Nats per symbol of a perplexity (its natural logarithm)."""
+    return np.log(ppl) if isinstance(ppl, np.ndarray) else math.log(ppl)
+
+
+def uniform_nll(vocab_size: int) -> float:
+    """Nats per symbol of the uniform model over ``vocab_size`` symbols: log V."""
+    vocab_size = _positive_int("vocab_size", vocab_size)
+    return math.log(vocab_size)
+
+
+def _positive_int(name: str, value) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- n-grams
+
+MAX_ORDER_KEY = 2 ** 62  # every key < (V + 1) ** n must fit an int64 with room to spare
+SCORE_CHUNK = 1 << 20  # symbols scored at once: bounds the memory of the temporaries
+
+
+def estimate_discounts(counts) -> tuple[float, float, float]:
+    """Discounts (D1, D2, D3+) of modified Kneser-Ney for n-grams seen 1, 2, 3+ times.
+
+    Chen & Goodman (1998): with n_r the number of n-grams whose count is exactly r
+    and Y = n1 / (n1 + 2 n2): D1 = 1 - 2Y n2/n1, D2 = 2 - 3Y n3/n2, D3+ = 3 - 4Y n4/n3.
+    On too little data (some n_r is zero) all three are 0.75, the classic default.
+    Each is clipped into [0.05, r - 0.05]: positive, so that every context leaves
+    some mass to the lower order, and below r, so that no count goes negative.
+    """
+    counts = np.asarray(counts)
+    n1, n2, n3, n4 = (int(np.count_nonzero(counts == r)) for r in (1, 2, 3, 4))
+    if min(n1, n2, n3, n4) == 0:
+        return (0.75, 0.75, 0.75)
+    y = n1 / (n1 + 2 * n2)
+    raw = (1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, 3 - 4 * y * n4 / n3)
+    return tuple(float(min(max(d, 0.05), r - 0.05)) for r, d in zip((1, 2, 3), raw))
+
+
+class _Level:
+    """The table of one order k: n-gram keys (sorted), P's numerators and the back-off weights.
+
+    ``counts`` are raw counts at the model's highest order and continuation counts
+    (the number of distinct symbols seen before the k-gram) below it.
+    """
+
+    def __init__(self, keys, counts, base: int, discounts):
+        self.keys = keys
+        self.counts = counts
+        self.discounts = discounts
+        contexts = keys // base  # keys are sorted, so contexts are sorted too
+        self.contexts, starts, inverse = np.unique(contexts, return_index=True, return_inverse=True)
+        d = np.asarray((0.0,) + tuple(discounts))[np.minimum(counts, 3)]
+        totals = np.add.reduceat(counts, starts).astype(np.float64)
+        self.alpha = (counts - d) / totals[inverse]        # discounted share of the n-gram
+        self.gamma = np.add.reduceat(d, starts) / totals   # mass left to the lower order
+
+
+def _lookup(sorted_keys, queries):
+    """Index of every query in ``sorted_keys`` and whether it is there."""
+    idx = np.searchsorted(sorted_keys, queries)
+    idx_clipped = np.minimum(idx, len(sorted_keys) - 1)
+    found = sorted_keys[idx_clipped] == queries
+    return idx_clipped, found
+
+
+class NgramLM:
+    """Interpolated Kneser-Ney n-gram model over characters (``str``) or integer ids.
+
+    P_k(w | h) = max(c(h w) - D, 0) / c(h .) + gamma(h) * P_{k-1}(w | h'), with h' the
+    context h without its oldest symbol, gamma(h) the mass taken away by the discounts
+    D, and P_0 uniform over the vocabulary. c are raw counts at the highest order n
+    and continuation counts (how many distinct symbols were seen before the k-gram) below:
+    a symbol frequent only after one context ("ь" after "т") should not get much
+    weight when the context is unknown. A context never seen in training backs off
+    entirely to the lower order. Every P_k, and so the model, is a normalised
+    distribution over the whole vocabulary, for any history.
+
+    ``discount=None`` estimates three discounts per order (modified Kneser-Ney, see
+    :func:`estimate_discounts`); a number in (0, 1] uses that one discount everywhere
+    (the original interpolated Kneser-Ney).
+
+    The training text is read as if preceded by n - 1 copies of a padding symbol that
+    is never predicted, so that its first symbols have a context too. ``fit`` sets the
+    vocabulary: for a ``str`` the characters of ``vocab`` (default: those of the
+    training text); for integer ids the ids ``0 .. vocab - 1`` (default: max id + 1).
+    Symbols of the vocabulary never seen in training get a small positive probability
+    (through the uniform P_0); a symbol outside the vocabulary raises ``ValueError``.
+    """
+
+    def __init__(self, order: int, discount: float | None = None):
+        self.order = _positive_int("order", order)
+        if discount is not None and not (isinstance(discount, numbers.Real) and 0 < discount <= 1):
+            raise ValueError(f"discount must be None or a number in (0, 1], got {discount!r}")
+        self.discount = None if discount is None else float(discount)
+        self.levels: list[_Level] = []
+
+    # ----------------------------------------------------------------- symbols
+    @property
+    def vocab_size(self) -> int:
+        self._check_fitted()
+        return self._vocab_size
+
+    @property
+    def symbols(self):
+        """The vocabulary in id order: a str of characters, or ``range(V)`` for ids."""
+        self._check_fitted()
+        return self._symbols
+
+    def encode(self, seq) -> np.ndarray:
+        """``seq`` (str, or integer ids) as int64 ids of this model's vocabulary."""
+        self._check_fitted()
+        if isinstance(seq, str):
+            if not self._is_text:
+                raise TypeError("this model was fitted on integer ids; got a str")
+            try:
+                return np.fromiter((self._char_id[ch] for ch in seq), np.int64, len(seq))
+            except KeyError:
+                pos = next(i for i, ch in enumerate(seq) if ch not in self._char_id)
+                raise ValueError(f"character {seq[pos]!r} at position {pos} is not in the vocabulary "
+                                 "of the model (pass it in fit's vocab to give it a probability)") from None
+        if self._is_text:
+            raise TypeError(f"this model was fitted on a str; got {type(seq).__name__}")
+        ids = _as_ids(seq)
+        bad = np.flatnonzero((ids < 0) | (ids >= self._vocab_size))
+        if bad.size:
+            raise ValueError(f"id {ids[bad[0]]} at position {bad[0]} is outside the vocabulary "
+                             f"0..{self._vocab_size - 1}")
+        return ids
+
+    # ----------------------------------------------------------------- fitting
+    def fit(self, train, vocab=None) -> "NgramLM":
+        """Count the n-grams of ``train`` (orders 1..n) and build the smoothed tables."""
+        if len(train) == 0:
+            raise ValueError("the training sequence is empty: an n-gram model needs counts")
+        is_text = isinstance(train, str)
+        if is_text:
+            symbols = "".join(sorted(set(train) if vocab is None else set(vocab) | set(train)))
+            char_id = {ch: i for i, ch in enumerate(symbols)}
+            V = len(symbols)
+            ids = np.fromiter((char_id[ch] for ch in train), np.int64, len(train))
+        else:
+            ids = _as_ids(train)
+            if ids.min() < 0:
+                raise ValueError(f"ids must be non-negative, got {ids.min()}")
+            top = int(ids.max()) + 1
+            V = top if vocab is None else _positive_int("vocab", vocab)
+            if V < top:
+                raise ValueError(f"vocab={V} but the training ids go up to {top - 1}")
+            symbols, char_id = range(V), None
+        n, base = self.order, V + 1  # id V is the padding symbol
+        if base ** n > MAX_ORDER_KEY:
+            raise ValueError(f"order {n} over a vocabulary of {V} symbols does not fit 64-bit keys "
+                             f"({base}^{n} > 2^62)")
+        # valid input: only now replace what a previous fit left
+        self._is_text, self._symbols, self._char_id = is_text, symbols, char_id
+        self._vocab_size, self._base, self._pad = V, base, V
+        padded = np.concatenate([np.full(n - 1, V, np.int64), ids])
+        self._tail = padded[len(padded) - (n - 1):] if n > 1 else padded[:0]
+        length = len(ids)
+        keys = np.zeros(length, np.int64)
+        for j in range(n):  # the n-gram ending at every training symbol, oldest symbol first
+            keys = keys * base + padded[j:j + length]
+        keys, counts = np.unique(keys, return_counts=True)
+        tables = {n: (keys, counts)}
+        for k in range(n - 1, 0, -1):
+            # distinct (k+1)-grams sharing a k-gram suffix = distinct symbols seen before it
+            keys, counts = np.unique(keys % base ** k, return_counts=True)
+            tables[k] = (keys, counts)
+        self.levels = []
+        for k in range(1, n + 1):
+            keys, counts = tables[k]
+            discounts = estimate_discounts(counts) if self.discount is None else (self.discount,) * 3
+            self.levels.append(_Level(keys, counts, base, discounts))
+        return self
+
+    @property
+    def discounts(self) -> list[tuple[float, float, float]]:
+        """(D1, D2, D3+) of every order 1..n."""
+        self._check_fitted()
+        return [level.discounts for level in self.levels]
+
+    # ----------------------------------------------------------------- probabilities
+    def _check_fitted(self):
+        if not self.levels:
+            raise RuntimeError("call fit(train) before using the model")
+
+    def _context_ids(self, history) -> np.ndarray:
+        """The last n - 1 ids of a history (None: the end of the training sequence), padded."""
+        n = self.order
+        if history is None:
+            return self._tail
+        ids = self.encode(history)
+        hist = ids[max(0, len(ids) - (n - 1)):] if n > 1 else ids[:0]
+        return np.concatenate([np.full(n - 1 - len(hist), self._pad, np.int64), hist])
+
+    def _probs(self, windows: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """P(target | context) for rows of ``windows`` (N, n-1), oldest symbol first."""
+        base, n = self._base, self.order
+        p = np.full(len(targets), 1.0 / self._vocab_size)
+        context = np.zeros(len(targets), np.int64)
+        for k, level in enumerate(self.levels, start=1):
+            if k > 1:  # context of order k: one symbol older than that of order k-1
+                context = context + windows[:, n - k] * base ** (k - 2)
+            c_idx, c_found = _lookup(level.contexts, context)
+            g_idx, g_found = _lookup(level.keys, context * base + targets)
+            interpolated = np.where(g_found, level.alpha[g_idx], 0.0) + level.gamma[c_idx] * p
+            p = np.where(c_found, interpolated, p)
+        return p
+
+    def distribution(self, history=None) -> np.ndarray:
+        """Probabilities of every vocabulary symbol (in ``symbols`` order) after ``history``.
+
+        ``history``: a str / ids, or None for the end of the training sequence;
+        only its last n - 1 symbols matter, a shorter one is padded.
+        """
+        self._check_fitted()
+        context = self._context_ids(history)
+        V = self._vocab_size
+        windows = np.broadcast_to(context, (V, len(context)))
+        return self._probs(windows, np.arange(V, dtype=np.int64))
+
+    def log_probs(self, seq, history=None) -> np.ndarray:
+        """ln P of every symbol of ``seq`` given all that precedes it.
+
+        ``history`` precedes ``seq``: None (the default) continues the training
+        sequence; an empty str / list starts from the padding, like the training text.
+        """
+        self._check_fitted()
+        ids = self.encode(seq)
+        n = self.order
+        full = np.concatenate([self._context_ids(history), ids])
+        out = np.empty(len(ids))
+        chunk = SCORE_CHUNK
+        for start in range(0, len(ids), chunk):
+            stop = min(start + chunk, len(ids))
+            if n > 1:
+                windows = np.lib.stride_tricks.sliding_window_view(full[start:stop + n - 2], n - 1)
+            else:
+                windows = np.zeros((stop - start, 0), np.int64)
+            out[start:stop] = np.log(self._probs(windows, ids[start:stop]))
+        return out
+
+    def nll(self, seq, history=None) -> float:
+        """Mean negative log-likelihood of ``seq``, nats per symbol (see :meth:`log_probs`)."""
+        if len(seq) == 0:
+            raise ValueError("cannot score an empty sequence: the mean over zero symbols is undefined")
+        return float(-self.log_probs(seq, history).mean())
+
+
+def _as_ids(seq) -> np.ndarray:
+    """Integer ids as a 1-D int64 array (lists, numpy arrays, CPU torch tensors)."""
+    if hasattr(seq, "detach"):  # torch tensor, possibly on a GPU
+        seq = seq.detach().cpu().numpy()
+    ids = np.asarray(seq)
+    if ids.ndim != 1 or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
+        raise TypeError(f"expected a str or a 1-D sequence of integer ids, got {ids.dtype} "
+                        f"of shape {ids.shape}")
+    return ids.astype(np.int64)
+
+
+def ngram_nll(train, val, order: int, discount: float | None = None, vocab=None) -> float:
+    """Nats per symbol of ``val`` under an n-gram model fitted on ``train``.
+
+    ``val`` continues ``train``: its first symbols are predicted from the end of it.
+    """
+    return NgramLM(order, discount).fit(train, vocab).nll(val)
+
+
+def select_order(train, orders=range(1, 7), heldout_fraction: float = 0.1,
+                 discount: float | None = None, vocab=None) -> tuple[int, dict[int, float]]:
+    """The best order on the last ``heldout_fraction`` of ``train``, fitted on the rest.
+
+    Returns ``(best_order, {order: held-out nats per symbol})``. The validation text
+    is not touched, so its number stays an honest estimate for the chosen order.
+    """
+    if not 0 < heldout_fraction < 1:
+        raise ValueError(f"heldout_fraction must lie strictly between 0 and 1, got {heldout_fraction!r}")
+    orders = [_positive_int("order", k) for k in orders]
+    if not orders:
+        raise ValueError("orders is empty")
+    cut = len(train) - int(round(len(train) * heldout_fraction))
+    if not 0 < cut < len(train):
+        raise ValueError(f"a training sequence of {len(train)} symbols leaves nothing to fit or "
+                         f"nothing to hold out with heldout_fraction={heldout_fraction}")
+    fit_part, heldout = train[:cut], train[cut:]
+    if vocab is None and isinstance(train, str):
+        vocab = set(train)  # the held-out slice may hold characters rare in the rest
+    elif vocab is None:
+        vocab = int(_as_ids(train).max()) + 1
+    scores = {k: NgramLM(k, discount).fit(fit_part, vocab).nll(heldout) for k in orders}
+    return min(scores, key=scores.get), scores
+
+
+def word_baseline_perplexities(train_ids, val_ids, vocab_size: int) -> dict[str, float]:
+    """Validation perplexities of the word baselines over ids that already contain ``<unk>``.
+
+    ``{"uniform": V, "unigram": ..., "bigram": ...}``: the unigram is absolute
+    discounting towards uniform (order 1), the bigram interpolated modified Kneser-Ney
+    with the unigram below it; both spread mass over the whole vocabulary of size
+    ``vocab_size``, like the softmax of the word LSTM, so the perplexities compare.
+    """
+    vocab_size = _positive_int("vocab_size", vocab_size)
+    out = {"uniform": float(vocab_size)}
+    for name, order in (("unigram", 1), ("bigram", 2)):
+        out[name] = perplexity(ngram_nll(train_ids, val_ids, order, vocab=vocab_size))
+    return out
+
+
+# --------------------------------------------------------------------------- compressors
+
+_COMPRESSORS = {
+    "gzip": lambda data: gzip.compress(data, compresslevel=9, mtime=0),
+    "bz2": lambda data: bz2.compress(data, compresslevel=9),
+    "xz": lambda data: lzma.compress(data, preset=9 | lzma.PRESET_EXTREME),
+}
+
+
+class CompressionRate(NamedTuple):
+    method: str
+    bits_per_char: float
+    nats_per_char: float
+
+
+def compression_rate(train: str, val: str, method: str = "bz2", encoding: str = "utf-8") -> CompressionRate:
+    """Bits (and nats) per character the compressor spends on ``val`` after ``train``.
+
+    (len(compress(train + val)) - len(compress(train))) * 8 / len(val), the texts
+    encoded with ``encoding``; divided by characters, not bytes (in UTF-8 a Cyrillic
+    letter takes two). How much of ``train`` really serves as context depends on
+    the compressor:
+
+    * gzip (DEFLATE, level 9) only refers back 32 KiB: about 16 000 Cyrillic
+      characters of UTF-8 before the point being coded. The validation text is
+      coded as if on its own, with the training text almost unused;
+    * bz2 (level 9) sorts blocks of 900 kB independently: the validation text shares
+      its block with at most the end of the training text;
+    * xz (LZMA, preset 9 | EXTREME) has a 64 MiB dictionary and the whole
+      training text as context.
+
+    The container headers cancel in the difference (gzip is written with mtime=0).
+    """
+    if method not in _COMPRESSORS:
+        raise ValueError(f"unknown method {method!r}; choose one of {sorted(_COMPRESSORS)}")
+    if not isinstance(train, str) or not isinstance(val, str):
+        raise TypeError("compression_rate takes two str texts")
+    if not val:
+        raise ValueError("the validation text is empty: bits per character are undefined")
+    compress = _COMPRESSORS[method]
+    before = len(compress(train.encode(encoding)))
+    after = len(compress((train + val).encode(encoding)))
+    bits = (after - before) * 8 / len(val)
+    return CompressionRate(method, bits, bits_to_nats(bits))
+
+
+def compressor_baselines(train: str, val: str, methods=("gzip", "bz2", "xz"),
+                         encoding: str = "utf-8") -> dict[str, CompressionRate]:
+    """:func:`compression_rate` of every method, by name."""
+    return {m: compression_rate(train, val, m, encoding) for m in methods}

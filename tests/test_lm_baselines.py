@@ -1,0 +1,256 @@
+"""Baselines of lecture 05: Kneser-Ney n-grams against a dict-based reference, compressors, units."""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+import torch
+
+from lecture_utils import lm_baselines as lmb
+from lecture_utils.lm_baselines import (
+    NgramLM, bits_to_nats, compression_rate, compressor_baselines, estimate_discounts, nats_to_bits,
+    ngram_nll, perplexity, perplexity_to_nats, select_order, uniform_nll, word_baseline_perplexities,
+)
+
+ALPHABET = "абвгде ."
+
+
+def random_text(length, seed, alphabet=ALPHABET, skew=1.5):
+    """Characters with Zipf-like frequencies, so that counts of 1, 2, 3, 4+ all occur."""
+    rng = np.random.default_rng(seed)
+    p = 1 / np.arange(1, len(alphabet) + 1) ** skew
+    return "".join(rng.choice(list(alphabet), size=length, p=p / p.sum()))
+
+
+def markov_ids(length, vocab, seed, order=2):
+    """Ids of a random Markov chain of the given order: each context has a sharp next-id law."""
+    rng = np.random.default_rng(seed)
+    laws = rng.dirichlet(np.full(vocab, 0.1), size=vocab ** order)
+    ids = list(rng.integers(vocab, size=order))
+    for _ in range(length - order):
+        context = 0
+        for i in ids[-order:]:
+            context = context * vocab + i
+        ids.append(int(rng.choice(vocab, p=laws[context])))
+    return np.array(ids)
+
+
+# --------------------------------------------------------------------------- a reference
+
+def reference_distribution(train, vocab, n, discounts, history):
+    """Interpolated Kneser-Ney written the slow, obvious way: dicts, sets and recursion."""
+    pad = None
+    padded = [pad] * (n - 1) + list(train)
+    targets = range(n - 1, len(padded))
+    counts = {n: Counter(tuple(padded[i - n + 1:i + 1]) for i in targets)}
+    for k in range(1, n):
+        before = defaultdict(set)
+        for i in targets:
+            gram = tuple(padded[i - k:i + 1])
+            before[gram[1:]].add(gram[0])
+        counts[k] = {gram: len(left) for gram, left in before.items()}
+
+    def prob(k, context, w):
+        if k == 0:
+            return 1 / len(vocab)
+        same_context = {g: c for g, c in counts[k].items() if g[:-1] == context}
+        total = sum(same_context.values())
+        lower = prob(k - 1, context[1:], w)
+        if total == 0:
+            return lower
+        discount = lambda c: discounts[k - 1][min(c, 3) - 1]  # noqa: E731
+        gamma = sum(discount(c) for c in same_context.values()) / total
+        c = same_context.get(context + (w,), 0)
+        return (max(c - discount(c), 0) if c else 0) / total + gamma * lower
+
+    context = ([pad] * (n - 1) + list(history))[len(history):] if n > 1 else []
+    return np.array([prob(n, tuple(context), w) for w in vocab])
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+@pytest.mark.parametrize("discount", [None, 0.6])
+def test_matches_the_reference(n, discount):
+    train = random_text(400, seed=n)
+    vocab = ALPHABET + "xy"  # two symbols never seen in training
+    model = NgramLM(n, discount).fit(train, vocab=vocab)
+    assert model.symbols == "".join(sorted(vocab))
+    rng = np.random.default_rng(0)
+    starts = rng.integers(len(train) - n, size=8)
+    histories = ["", "x", "xy" * n, "а" * n, train] + [train[s:s + n - 1] for s in starts]
+    for history in histories:
+        expected = reference_distribution(train, model.symbols, n, model.discounts, history)
+        np.testing.assert_allclose(model.distribution(history), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_hand_computed_bigram():
+    # "abcab" read as P a b c a b. Bigram counts: Pa 1, ab 2, bc 1, ca 1.
+    # Continuation counts: a 2 (after P and c), b 1, c 1, total 4; with D = 1/2 and V = 3:
+    # P1(a) = 1.5/4 + 0.5 * 3/4 * 1/3 = 0.5, P1(b) = P1(c) = 0.5/4 + 0.125 = 0.25.
+    model = NgramLM(2, discount=0.5).fit("abcab")
+    np.testing.assert_allclose(model.distribution("c"), [0.75, 0.125, 0.125])  # 0.5 + 0.5 * P1
+    # after "a": b seen twice, one distinct follower: 1.5/2 + 0.25 * P1
+    np.testing.assert_allclose(model.distribution("a"), [0.125, 0.8125, 0.0625])
+    np.testing.assert_allclose(model.distribution(), model.distribution("b"))  # training ends in b
+    np.testing.assert_allclose(model.distribution("b"), [0.25, 0.125, 0.625])
+    # "ca" after the training text: P(c | b) = 0.625, P(a | c) = 0.75
+    assert model.nll("ca") == pytest.approx(-(math.log(0.625) + math.log(0.75)) / 2, rel=1e-12)
+    assert ngram_nll("abcab", "ca", 2, discount=0.5) == pytest.approx(model.nll("ca"), rel=1e-12)
+
+
+def test_estimated_discounts_follow_chen_goodman():
+    # n1 = 10, n2 = 5, n3 = 3, n4 = 2: Y = 0.5, D1 = 0.5, D2 = 2 - 0.9 = 1.1, D3+ = 3 - 4/3
+    counts = [1] * 10 + [2] * 5 + [3] * 3 + [4] * 2 + [9]
+    assert estimate_discounts(counts) == pytest.approx((0.5, 1.1, 3 - 4 / 3))
+    assert estimate_discounts([1, 1, 2]) == (0.75, 0.75, 0.75)  # no count of 3 or 4: the default
+    # n2 much larger than n1 would make D1 negative: clipped to stay positive
+    assert estimate_discounts([1] + [2] * 10 + [3] * 2 + [4])[0] == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("discount", [None, 0.5])
+def test_order_one_is_the_smoothed_unigram(discount):
+    train = random_text(500, seed=3)
+    vocab = ALPHABET + "z"
+    model = NgramLM(1, discount).fit(train, vocab=vocab)
+    counts = Counter(train)
+    d = model.discounts[0] if discount is None else (discount,) * 3
+    symbols = model.symbols
+    seen = sum(1 for ch in symbols if counts[ch])
+    gamma = sum(d[min(counts[ch], 3) - 1] for ch in symbols if counts[ch]) / len(train)
+    expected = np.array([(max(counts[ch] - d[min(counts[ch], 3) - 1], 0) if counts[ch] else 0)
+                         / len(train) + gamma / len(symbols) for ch in symbols])
+    assert seen == len(ALPHABET)
+    np.testing.assert_allclose(model.distribution(), expected, rtol=1e-12)
+    np.testing.assert_allclose(model.distribution("абв"), expected, rtol=1e-12)  # no context
+    assert model.nll("zа") == pytest.approx(-np.log(expected[[symbols.index("z"), symbols.index("а")]]).mean())
+
+
+@pytest.mark.parametrize("n", range(1, 7))
+def test_normalised_for_seen_and_unseen_contexts(n):
+    train = random_text(3000, seed=10 + n)
+    model = NgramLM(n).fit(train, vocab=ALPHABET + "qz")
+    histories = [None, "", "q", "qz" * 4, "zа", train[:n], train[100:100 + n - 1], "ее" * 3]
+    for history in histories:
+        p = model.distribution(history)
+        assert p.shape == (len(ALPHABET) + 2,)
+        assert p.sum() == pytest.approx(1.0, abs=1e-12)
+        assert (p > 0).all()
+
+
+def test_more_data_never_breaks_normalisation():
+    ids = markov_ids(6000, vocab=12, seed=4)
+    for length in (1, 2, 5, 50, 500, 6000):
+        for n in (1, 2, 3, 5):
+            model = NgramLM(n).fit(ids[:length], vocab=12)
+            for history in (None, [], [11, 11, 11, 11], ids[:7]):
+                assert model.distribution(history).sum() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_scores_agree_with_the_distribution(n, monkeypatch):
+    train, val = random_text(2000, seed=5), random_text(40, seed=6)
+    model = NgramLM(n).fit(train)
+    expected = [math.log(model.distribution(train + val[:i])[model.symbols.index(ch)])
+                for i, ch in enumerate(val)]
+    np.testing.assert_allclose(model.log_probs(val), expected, rtol=1e-12)
+    fresh = [math.log(model.distribution(val[:i])[model.symbols.index(ch)]) for i, ch in enumerate(val)]
+    np.testing.assert_allclose(model.log_probs(val, history=""), fresh, rtol=1e-12)
+    monkeypatch.setattr(lmb, "SCORE_CHUNK", 7)  # chunk borders must not lose the context
+    np.testing.assert_allclose(model.log_probs(val), expected, rtol=1e-12)
+
+
+def test_longer_context_helps_on_a_markov_chain():
+    ids = markov_ids(20000, vocab=6, seed=7, order=2)
+    best, scores = select_order(ids, orders=range(1, 6))
+    assert best == min(scores, key=scores.get)
+    assert scores[3] < scores[2] < scores[1]  # a 3-gram sees the whole context of the chain
+    cut = len(ids) - 2000
+    assert scores[2] == pytest.approx(ngram_nll(ids[:cut], ids[cut:], 2, vocab=6))
+    assert best in (3, 4)
+
+
+def test_word_ids_and_perplexities():
+    ids = markov_ids(8000, vocab=30, seed=8, order=1)
+    train, val = ids[:7000], ids[7000:]
+    result = word_baseline_perplexities(torch.as_tensor(train), torch.as_tensor(val), vocab_size=40)
+    assert result["uniform"] == 40
+    assert result["bigram"] < result["unigram"] < result["uniform"]
+    assert result["bigram"] == pytest.approx(perplexity(ngram_nll(train, val, 2, vocab=40)))
+    model = NgramLM(2).fit(train, vocab=40)
+    assert np.isfinite(model.nll([35, 39, 0]))  # in the vocabulary, never seen: small but finite
+
+
+def test_bad_input_is_refused_clearly():
+    with pytest.raises(ValueError, match="empty"):
+        NgramLM(2).fit("")
+    with pytest.raises(ValueError, match="empty"):
+        NgramLM(2).fit([])
+    for order in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="order"):
+            NgramLM(order)
+    for discount in (0, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="discount"):
+            NgramLM(2, discount)
+    with pytest.raises(RuntimeError, match="fit"):
+        NgramLM(2).nll("ab")
+    model = NgramLM(3).fit("абвабв")
+    with pytest.raises(ValueError, match=r"'ж' at position 2"):
+        model.nll("абжв")
+    with pytest.raises(ValueError, match="empty"):
+        model.nll("")
+    with pytest.raises(TypeError, match="str"):
+        model.nll([0, 1])
+    before = model.distribution("аб")
+    with pytest.raises(ValueError, match="64-bit"):
+        NgramLM(5).fit(np.arange(20000))
+    with pytest.raises(ValueError, match="vocab=3"):
+        model.fit([0, 1, 5], vocab=3)  # a failed refit keeps the model as it was
+    np.testing.assert_array_equal(model.distribution("аб"), before)
+    ids_model = NgramLM(2).fit([0, 1, 2, 1], vocab=4)
+    with pytest.raises(ValueError, match="id 4 at position 1"):
+        ids_model.nll([1, 4])
+    with pytest.raises(ValueError, match="id -1"):
+        ids_model.nll([-1])
+    with pytest.raises(TypeError, match="integer"):
+        ids_model.nll([0.5, 1.0])
+    with pytest.raises(ValueError, match="heldout_fraction"):
+        select_order("абвгд", heldout_fraction=1)
+    with pytest.raises(ValueError, match="vocab_size"):
+        uniform_nll(0)
+
+
+def test_compressors_see_the_repeat_of_their_context():
+    rng = np.random.default_rng(1)
+    alphabet = list("абвгдежзийклмнопрстуфхцчшщ .,!")
+    block = "".join(rng.choice(alphabet, 3000))
+    fresh = "".join(rng.choice(alphabet, 6000))
+    rates = compressor_baselines(block * 10, block * 2)
+    assert set(rates) == {"gzip", "bz2", "xz"}
+    for method, rate in rates.items():
+        assert rate.method == method
+        assert rate.bits_per_char < 0.2, rate  # the validation text only repeats its context
+        assert rate.nats_per_char == pytest.approx(rate.bits_per_char * math.log(2))
+        # new random text costs about log2(30) = 4.9 bits per character or more
+        assert compression_rate(block * 10, fresh, method).bits_per_char > 4.5
+
+
+def test_gzip_window_is_32_kib():
+    rng = np.random.default_rng(2)
+    far = "".join(rng.choice(list("abcdefghijklmnop"), 50000))  # 50 kB: beyond gzip's window
+    assert compression_rate(far, far[:5000], "xz").bits_per_char < 0.2
+    assert compression_rate(far, far[:5000], "gzip").bits_per_char > 3.5  # ~log2(16) = 4
+    with pytest.raises(ValueError, match="unknown method 'zip'"):
+        compression_rate(far, far, "zip")
+    with pytest.raises(ValueError, match="empty"):
+        compression_rate(far, "", "gzip")
+
+
+def test_units():
+    assert nats_to_bits(math.log(2)) == pytest.approx(1.0)
+    assert bits_to_nats(2.0) == pytest.approx(2 * math.log(2))
+    assert nats_to_bits(bits_to_nats(1.37)) == pytest.approx(1.37)
+    assert perplexity(math.log(7)) == pytest.approx(7.0)
+    assert perplexity_to_nats(perplexity(1.3)) == pytest.approx(1.3)
+    np.testing.assert_allclose(perplexity(np.log([2.0, 5.0])), [2.0, 5.0])
+    assert uniform_nll(140) == pytest.approx(math.log(140))
