@@ -3,8 +3,6 @@ notebook's live run and ``make pretrain`` (tools/pretrain.py), so the shipped ch
 comes from the same code and settings as the curve the students watch."""
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .batching import TextWindows
@@ -43,8 +41,3 @@ def text_nll(model, ids, batch_size: int = 16, seq_len: int = 256) -> float:
     tracks with the state carried (only the start of each track is read without context)."""
     batches = TextWindows(torch.as_tensor(ids), batch_size, seq_len)
     return evaluate(model, batches, stream_token_loss, carry_state=True)["loss"]
-
-
-def bits(nats: float) -> float:
-    """Nats per character -> bits per character."""
-    return nats / math.log(2)

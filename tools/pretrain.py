@@ -23,9 +23,10 @@ import torch
 import lecture_utils as lu
 from lecture_utils.atomic import atomic_path
 from lecture_utils.batching import split_contiguous
-from lecture_utils.char_lm import ANNA_MODEL, ANNA_TRAINING, bits, text_nll, train_char_lm
+from lecture_utils.char_lm import ANNA_MODEL, ANNA_TRAINING, text_nll, train_char_lm
 from lecture_utils.checkpoint import save_checkpoint
 from lecture_utils.data import REGISTRY
+from lecture_utils.lm_baselines import nats_to_bits
 from lecture_utils.text import Vocab
 
 OUT = Path(__file__).resolve().parents[1] / "pretrained"
@@ -68,7 +69,7 @@ def main() -> None:
         "epochs_run": len(history.val_loss), "best_epoch": history.best_epoch + 1,
         "train_loss": [round(x, 4) for x in history.train_loss],
         "val_loss": [round(x, 4) for x in history.val_loss],
-        "val_nll_nats_per_char": round(val_nll, 4), "val_bits_per_char": round(bits(val_nll), 4),
+        "val_nll_nats_per_char": round(val_nll, 4), "val_bits_per_char": round(nats_to_bits(val_nll), 4),
         "training_seconds": round(seconds), "device": _device_name(device),
         "torch": torch.__version__, "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
