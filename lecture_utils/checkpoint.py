@@ -26,10 +26,7 @@ class CheckpointError(RuntimeError):
 
 
 def _model_classes() -> dict:
-    try:  # TODO(lead): plain import once sentiment.py lands
-        from . import sentiment  # noqa: F401  (registers lecture 06's classifier)
-    except ImportError:
-        pass
+    from . import sentiment  # noqa: F401  (registers lecture 06's classifier)
 
     return MODEL_CLASSES
 

@@ -1,0 +1,225 @@
+"""What the units of a recurrent language model follow: record every unit's state at every
+character of a text, correlate it with features of the text, and show the text coloured by one unit.
+
+Lecture 05 uses it on its character LSTM:
+
+* :func:`record_states` -- the hidden state ``h`` (and, for an LSTM, the cell state ``c``)
+  of every layer after every character, as numpy arrays aligned with the text;
+* :func:`text_features` -- visible features of the text read so far (inside a dialogue
+  line, inside direct speech, inside «…», position in the line and in the word, a space);
+* :func:`correlate` and :func:`best_units` -- Pearson's r of every unit with a feature,
+  and the unit that follows each feature most closely;
+* :func:`colour_text_html` -- the text as HTML spans with a background colour per
+  character: inline styles only, so it renders offline in a notebook and in a slide deck.
+"""
+from __future__ import annotations
+
+import html
+import numbers
+
+import numpy as np
+
+DASHES = "–—"
+"""Dialogue dashes: the text of «Анна Каренина» uses the en dash, other texts the em dash."""
+
+
+def _positive(name: str, value) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- recording
+
+def record_states(model, ids, n_tracks: int = 64) -> dict[str, np.ndarray]:
+    """Every unit's state after every id of ``ids``, read by ``model`` (a CharRNN) in eval mode.
+
+    Returns ``{"h1": (N, H), "h2": ..., "c1": ..., "c2": ...}`` (``c`` only for an LSTM;
+    layers counted from 1): row i is the state right after reading ``ids[i]``, the state
+    from which the model predicts ``ids[i + 1]``.
+
+    ``torch.nn.LSTM`` returns the states of every layer only at the last step, so the
+    text is read one step at a time. To make that fast it is cut into ``n_tracks``
+    contiguous tracks read side by side (each starts from a zero state, as in training);
+    the tail that does not fill the tracks is dropped, so N = n_tracks * (len(ids) // n_tracks).
+    """
+    import torch
+
+    n_tracks = _positive("n_tracks", n_tracks)
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    if ids.ndim != 1:
+        raise ValueError(f"ids must be 1-D (one text), got shape {tuple(ids.shape)}")
+    length = len(ids) // n_tracks
+    if length < 1:
+        raise ValueError(f"a text of {len(ids)} ids is too short for {n_tracks} tracks")
+    for part in ("embedding", "rnn"):
+        if not hasattr(model, part):
+            raise TypeError(f"record_states reads a CharRNN-like model with .embedding and .rnn, "
+                            f"not a {type(model).__name__}")
+    if getattr(model, "condition", None) is not None:
+        raise ValueError("record_states does not feed conditions: use a model without num_conditions")
+    device = next(model.parameters()).device
+    tracks = ids[:n_tracks * length].reshape(n_tracks, length).to(device)
+    is_lstm = isinstance(model.rnn, torch.nn.LSTM)
+    layers = model.rnn.num_layers
+    shape = (n_tracks, length, model.rnn.hidden_size)
+    h_steps = [torch.empty(shape, device=device) for _ in range(layers)]
+    c_steps = [torch.empty(shape, device=device) for _ in range(layers)] if is_lstm else []
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            inputs = model.embedding(tracks)             # (tracks, length, embedding)
+            state = None
+            for t in range(length):
+                _, state = model.rnn(inputs[:, t:t + 1], state)
+                h, c = state if is_lstm else (state, None)
+                for layer in range(layers):
+                    h_steps[layer][:, t] = h[layer]
+                    if is_lstm:
+                        c_steps[layer][:, t] = c[layer]
+    finally:
+        model.train(was_training)
+    states = {}
+    for kind, steps in (("h", h_steps), ("c", c_steps)):
+        for layer, values in enumerate(steps, start=1):
+            states[f"{kind}{layer}"] = values.reshape(n_tracks * length, -1).cpu().numpy()
+    return states
+
+
+# --------------------------------------------------------------------------- features
+
+def text_features(text: str) -> dict[str, np.ndarray]:
+    """Features of the text read so far, one float per character (row i: after reading text[i]).
+
+    * ``dialogue_line`` -- 1 inside a line (paragraph) that starts with a dash, newline excluded;
+    * ``speech`` -- 1 inside the words of a character in such a line: the opening dash
+      starts them, every later dash with a space before it switches between speech
+      and the author's words («– Да, – сказал он. – Нет.»), the end of the line ends them;
+    * ``quote`` -- 1 between « and » (» itself counts as outside; nested quotes are counted);
+    * ``line_position`` -- characters since the last newline (0 at a newline);
+    * ``word_position`` -- letters read of the current word (0 when text[i] is not a letter);
+    * ``space`` -- 1 when text[i] is a space (the next character starts a word).
+
+    Every feature looks only at text[:i + 1], as the model does when it is in that state.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text_features takes a str, not {type(text).__name__}")
+    n = len(text)
+    names = ("dialogue_line", "speech", "quote", "line_position", "word_position", "space")
+    features = {name: np.zeros(n, dtype=np.float32) for name in names}
+    in_dialogue = in_speech = False
+    quote_depth = line_pos = word_pos = 0
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            in_dialogue = in_speech = False
+            line_pos = 0
+        else:
+            if line_pos == 0 and ch in DASHES:
+                in_dialogue = in_speech = True
+            elif in_dialogue and ch in DASHES and text[i - 1].isspace():
+                in_speech = not in_speech
+            line_pos += 1
+        if ch == "«":
+            quote_depth += 1
+        elif ch == "»" and quote_depth:
+            quote_depth -= 1
+        word_pos = word_pos + 1 if ch.isalpha() else 0
+        features["dialogue_line"][i] = in_dialogue
+        features["speech"][i] = in_speech
+        features["quote"][i] = quote_depth > 0
+        features["line_position"][i] = line_pos
+        features["word_position"][i] = word_pos
+        features["space"][i] = ch == " "
+    return features
+
+
+# --------------------------------------------------------------------------- correlation
+
+def correlate(activations, feature, chunk: int = 64) -> np.ndarray:
+    """Pearson's r of every column of ``activations`` (N, units) with ``feature`` (N,).
+
+    A unit (or feature) that never changes correlates with nothing: its r is 0, not NaN.
+    Computed in float64, ``chunk`` units at a time (a validation text of 10^5 characters
+    times 10^3 float32 units would need gigabytes as one float64 array).
+    """
+    x = np.asarray(activations)
+    y = np.asarray(feature, dtype=np.float64)
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"need activations (N, units) and a feature (N,), got shapes "
+                         f"{x.shape} and {y.shape}")
+    if len(y) < 2:
+        raise ValueError("a correlation needs at least two positions")
+    y = y - y.mean()
+    y_norm = np.sqrt(y @ y)
+    r = np.zeros(x.shape[1])
+    for start in range(0, x.shape[1], _positive("chunk", chunk)):
+        block = x[:, start:start + chunk].astype(np.float64)
+        block -= block.mean(axis=0)
+        denominator = np.sqrt((block * block).sum(axis=0)) * y_norm
+        covariance = y @ block
+        r[start:start + chunk] = np.divide(covariance, denominator, out=np.zeros_like(covariance),
+                                           where=denominator > 0)
+    return r
+
+
+def best_units(states: dict[str, np.ndarray], features: dict[str, np.ndarray]) -> list[dict]:
+    """For every feature, the unit (of any recorded layer and kind) with the largest |r|.
+
+    Rows ``{"feature", "layer" ("c2", "h1", ...), "unit", "r"}``, in the order of ``features``.
+    """
+    rows = []
+    for name, feature in features.items():
+        best = None
+        for layer, values in states.items():
+            if len(values) != len(feature):
+                raise ValueError(f"states[{layer!r}] has {len(values)} rows but feature {name!r} "
+                                 f"{len(feature)}: record and describe the same text")
+            r = correlate(values, feature)
+            unit = int(np.argmax(np.abs(r)))
+            if best is None or abs(r[unit]) > abs(best["r"]):
+                best = {"feature": name, "layer": layer, "unit": unit, "r": float(r[unit])}
+        rows.append(best)
+    return rows
+
+
+# --------------------------------------------------------------------------- display
+
+def _colour(value: float) -> str:
+    """-1 -> blue, 0 -> white, +1 -> red (a diverging scale readable on a projector)."""
+    v = float(np.clip(value, -1.0, 1.0))
+    fade = int(round(255 * (1 - abs(v))))
+    return f"rgb(255,{fade},{fade})" if v >= 0 else f"rgb({fade},{fade},255)"
+
+
+def colour_text_html(text: str, values, *, scale: float | None = None, title: str = "",
+                     font_size: int = 15, width_px: int = 1120) -> str:
+    """``text`` as HTML, every character on a background coloured by its value (red +, blue −).
+
+    ``values`` are divided by ``scale`` (default: their largest absolute value) and clipped
+    to [-1, 1]. A newline is shown as ↵ and breaks the line once (blank lines are not
+    repeated, so a paragraph break costs no extra height). Inline styles only, no scripts
+    or remote fonts: the result renders the same offline, in a notebook and in a deck.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != (len(text),):
+        raise ValueError(f"need one value per character: {len(text)} characters, values of shape "
+                         f"{values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("values must be finite (no NaN or inf)")
+    if scale is None:
+        scale = float(np.max(np.abs(values))) if len(values) else 1.0
+    if not scale > 0:
+        scale = 1.0
+    parts = []
+    for i, (ch, v) in enumerate(zip(text, values / scale)):
+        shown = "↵" if ch == "\n" else html.escape(ch)
+        parts.append(f'<span style="background:{_colour(v)}">{shown}</span>')
+        if ch == "\n" and (i + 1 == len(text) or text[i + 1] != "\n"):
+            parts.append("<br>")
+    heading = f'<div style="font-weight:bold;margin-bottom:4px">{html.escape(title)}</div>' if title else ""
+    return (f'<div style="max-width:{width_px}px;font-family:monospace;font-size:{font_size}px;'
+            f'line-height:1.35;white-space:pre-wrap;overflow-wrap:anywhere;color:black">'
+            f'{heading}{"".join(parts)}</div>')
