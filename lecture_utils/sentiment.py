@@ -1,0 +1,264 @@
+"""Lecture 06: a review is positive or negative -- an LSTM classifier, its batches, loss and verdict.
+
+The pieces, in the order the lecture uses them:
+
+* :func:`encode_reviews` -- token lists -> id tensors, cut to ``max_len`` tokens;
+* :class:`ReviewBatches` -- reviews grouped into ``(ids, lengths, labels)`` batches, either
+  bucketed by length (little padding, for packed sequences) or naively padded to one length;
+* :class:`SentimentLSTM` -- embedding -> (Bi)LSTM -> one logit, read from the last state
+  or from a max over time; it packs the batch when it is given the lengths;
+* :func:`review_loss` -- binary cross-entropy summed over reviews, plus the number right,
+  for :func:`~lecture_utils.training.fit`;
+* :func:`predict_proba`, :func:`positive_probability` -- probabilities of "positive";
+* :func:`tfidf_logreg` -- the linear baseline: TF-IDF of word n-grams + logistic regression.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .models import register_model
+from .text import Vocab, tokenize
+from .training import BatchLoss
+
+PAD, UNK = "<pad>", "<unk>"
+POOLINGS = ("last", "max")
+
+
+def encode_reviews(token_lists: Sequence[Sequence[str]], vocab: Vocab, max_len: int | None = None,
+                   keep: str = "start") -> list[torch.Tensor]:
+    """One LongTensor of ids per review, at most ``max_len`` ids long.
+
+    ``keep="start"`` keeps a long review's first ``max_len`` tokens, ``keep="end"`` its last
+    ones (what Keras' ``pad_sequences`` does by default, and so the source lecture). An empty
+    review becomes one ``<unk>``, so that every review has a length of at least 1 (packing
+    refuses length 0).
+    """
+    if keep not in ("start", "end"):
+        raise ValueError(f"keep must be 'start' or 'end', not {keep!r}")
+    if max_len is not None and (not isinstance(max_len, int) or max_len < 1):
+        raise ValueError(f"max_len must be a positive integer or None, got {max_len!r}")
+    unk = vocab.id(vocab.unk)
+    encoded = []
+    for tokens in token_lists:
+        ids = vocab.encode(tokens) or [unk]
+        if max_len is not None and len(ids) > max_len:
+            ids = ids[:max_len] if keep == "start" else ids[-max_len:]
+        encoded.append(torch.tensor(ids, dtype=torch.long))
+    return encoded
+
+
+def pad_batch(reviews: Sequence[torch.Tensor], pad_id: int = 0, length: int | None = None,
+              side: str = "right") -> torch.Tensor:
+    """Reviews as one (batch, length) tensor; padding on the ``side`` "right" or "left"."""
+    length = max(len(r) for r in reviews) if length is None else length
+    out = torch.full((len(reviews), length), pad_id, dtype=torch.long)
+    for row, review in enumerate(reviews):
+        review = review[:length]
+        if side == "right":
+            out[row, :len(review)] = review
+        else:
+            out[row, length - len(review):] = review
+    return out
+
+
+class ReviewBatches:
+    """Reviews and labels as batches ``(ids, lengths, labels)``, read anew on every pass.
+
+    * ``by_length=True``: reviews of similar length share a batch, so a batch is padded
+      (on the right) only to its longest review. The batches carry the true ``lengths``
+      (int64 on the CPU) for :func:`~torch.nn.utils.rnn.pack_padded_sequence`.
+      With ``shuffle``, each pass shuffles the reviews, sorts them by length inside
+      pools of ``pool`` batches and shuffles the order of the batches: different batches
+      every epoch, yet little padding.
+    * ``pad_to=N``: the naive way -- every batch is padded to ``N`` ids, and ``lengths`` is
+      None, so the model reads the padding as if it were text.
+
+    ``labels`` are float (0. negative, 1. positive), as binary cross-entropy wants them.
+    Shuffling uses its own generator, seeded by ``seed``: the same batches in every run.
+    """
+
+    def __init__(self, reviews: Sequence[torch.Tensor], labels, batch_size: int = 64, *,
+                 by_length: bool = True, pad_to: int | None = None, shuffle: bool = False,
+                 pool: int = 50, pad_id: int = 0, pad_side: str = "right", seed: int = 0):
+        labels = torch.as_tensor(np.asarray(labels), dtype=torch.float32)
+        if len(reviews) != len(labels):
+            raise ValueError(f"{len(reviews)} reviews but {len(labels)} labels")
+        if len(reviews) == 0:
+            raise ValueError("no reviews to batch")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if pad_to is not None and by_length:
+            raise ValueError("pad_to pads every batch to one length: use it with by_length=False")
+        if pad_side not in ("right", "left"):
+            raise ValueError(f"pad_side must be 'right' or 'left', not {pad_side!r}")
+        self.reviews, self.labels = list(reviews), labels
+        self.lengths = torch.tensor([len(r) for r in self.reviews], dtype=torch.long)
+        if int(self.lengths.min()) < 1:
+            raise ValueError("a review has no ids: encode_reviews gives every review at least one")
+        self.batch_size, self.by_length, self.pad_to, self.shuffle = batch_size, by_length, pad_to, shuffle
+        self.pool, self.pad_id, self.pad_side = pool, pad_id, pad_side
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return -(-len(self.reviews) // self.batch_size)
+
+    def _order(self) -> list[torch.Tensor]:
+        n = len(self.reviews)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        if self.by_length:
+            size = self.batch_size * self.pool if self.shuffle else n
+            order = torch.cat([chunk[torch.argsort(self.lengths[chunk], stable=True)]
+                               for chunk in order.split(size)])
+        batches = list(order.split(self.batch_size))
+        if self.shuffle and self.by_length:  # otherwise every epoch runs from short to long
+            batches = [batches[i] for i in torch.randperm(len(batches), generator=self.generator)]
+        return batches
+
+    def __iter__(self):
+        for index in self._order():
+            reviews = [self.reviews[i] for i in index]
+            if self.pad_to is not None:
+                yield (pad_batch(reviews, self.pad_id, self.pad_to, self.pad_side), None,
+                       self.labels[index])
+            else:
+                yield (pad_batch(reviews, self.pad_id, side=self.pad_side), self.lengths[index],
+                       self.labels[index])
+
+    def padding_share(self) -> float:
+        """The share of padding among all ids of one pass: what the model computes for nothing."""
+        real = padded = 0
+        for ids, _, _ in self:
+            padded += ids.numel()
+            real += int((ids != self.pad_id).sum())
+        return 1 - real / padded
+
+
+@register_model
+class SentimentLSTM(nn.Module):
+    """Embedding -> LSTM (one or both directions) -> one logit: "positive" when above 0.
+
+    ``pooling="last"``: the review is read from the final hidden state (with
+    ``bidirectional``, the forward direction's state after the last word and the backward
+    direction's state after the first one, concatenated). ``pooling="max"``: the maximum of
+    every output feature over all the review's steps. ``dropout`` acts on the embeddings
+    and on the pooled vector. ``config`` holds the constructor's arguments for checkpoints.
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int = 128, hidden_size: int = 128,
+                 bidirectional: bool = False, pooling: str = "last", dropout: float = 0.2,
+                 pad_id: int = 0):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        self.config = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
+                           bidirectional=bidirectional, pooling=pooling, dropout=dropout, pad_id=pad_id)
+        self.pooling = pooling
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
+        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), 1)
+
+    def features(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """The pooled vector of each review (batch, hidden or 2 * hidden).
+
+        With ``lengths`` the batch is packed: the LSTM stops at each review's last id and
+        never reads the padding. Without them every position is read, padding included.
+        """
+        x = self.dropout(self.embedding(ids))
+        if lengths is not None:  # pack_padded_sequence wants the lengths on the CPU
+            x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, (h_n, _) = self.lstm(x)
+        if self.pooling == "last":
+            # h_n: (directions, batch, hidden); packed, it is taken at each review's own end
+            return torch.cat(list(h_n), dim=-1)
+        if lengths is None:
+            return out.max(dim=1).values
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+        steps = torch.arange(ids.shape[1], device=ids.device)
+        padding = steps[None, :] >= lengths.to(ids.device)[:, None]
+        return out.masked_fill(padding[:, :, None], float("-inf")).max(dim=1).values
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """``ids`` (batch, time) -> logits (batch,): log-odds of "positive"."""
+        return self.head(self.dropout(self.features(ids, lengths))).squeeze(-1)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def review_loss(model, batch) -> BatchLoss:
+    """The loss for :func:`~lecture_utils.training.fit`: binary cross-entropy on the logit,
+    summed over the reviews of ``batch = (ids, lengths or None, labels)``, and the number of
+    reviews classified right (``metrics["accuracy"]``, a sum that fit divides by the count)."""
+    ids, lengths, labels = batch
+    logits = model(ids, lengths)
+    loss = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
+    correct = int(((logits > 0) == (labels > 0.5)).sum())
+    return BatchLoss(loss, len(labels), {"accuracy": correct})
+
+
+@torch.no_grad()
+def predict_proba(model, reviews: Sequence[torch.Tensor], batch_size: int = 256) -> np.ndarray:
+    """P(positive) of every review, in the order given (batched by length, packed, eval mode)."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        probs = np.empty(len(reviews), dtype=np.float64)
+        batches = ReviewBatches(reviews, np.zeros(len(reviews)), batch_size, pad_id=model.config["pad_id"])
+        for index, (ids, lengths, _) in zip(batches._order(), batches):
+            probs[index.numpy()] = torch.sigmoid(model(ids.to(device), lengths)).cpu().double().numpy()
+    finally:
+        model.train(was_training)
+    return probs
+
+
+def positive_probability(model, vocab: Vocab, text: str, max_len: int | None = None) -> float:
+    """The model's probability that ``text`` (any English text) is a positive review.
+
+    The text is tokenized like the training reviews. Raises ``TypeError`` for a non-string
+    and ``ValueError`` for a text with no words, or with no word the vocabulary knows
+    (the model would judge nothing but ``<unk>``).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}: {text!r:.80}")
+    tokens = tokenize(text)
+    if not tokens:
+        raise ValueError(f"the text {text!r:.80} has no words to judge")
+    known = [t for t in tokens if t in vocab and t not in vocab.specials]
+    if not known:
+        raise ValueError(f"none of the words of {text!r:.80} is in the vocabulary of {len(vocab)} "
+                         "tokens: the model would see only <unk>")
+    review = encode_reviews([tokens], vocab, max_len)
+    return float(predict_proba(model, review)[0])
+
+
+# ------------------------------------------------------------------ the linear baseline
+
+
+def _same(tokens):
+    return tokens
+
+
+def tfidf_logreg(token_lists: Sequence[Sequence[str]], labels, *, ngram_range=(1, 2), min_df: int = 2,
+                 C: float = 10.0, max_iter: int = 1000):
+    """A fitted scikit-learn pipeline: TF-IDF of word n-grams -> logistic regression.
+
+    It reads the same token lists as the LSTM (no second tokenizer); ``sublinear_tf``
+    counts a word seen ten times as about three times, not ten. ``C`` is the inverse
+    regularisation strength. ``pipeline.predict_proba(token_lists)[:, 1]`` is P(positive).
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    vectorizer = TfidfVectorizer(tokenizer=_same, preprocessor=_same, token_pattern=None, lowercase=False,
+                                 ngram_range=ngram_range, min_df=min_df, sublinear_tf=True)
+    classifier = LogisticRegression(C=C, max_iter=max_iter, solver="liblinear")
+    return make_pipeline(vectorizer, classifier).fit(list(token_lists), np.asarray(labels))

@@ -1,0 +1,190 @@
+"""Lecture 06's classifier: packing reads no padding, batches, loss, verdict and baseline."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from lecture_utils.checkpoint import load_checkpoint, save_checkpoint
+from lecture_utils.sentiment import (PAD, UNK, ReviewBatches, SentimentLSTM, encode_reviews, pad_batch,
+                                     positive_probability, predict_proba, review_loss, tfidf_logreg)
+from lecture_utils.text import Vocab, tokenize
+from lecture_utils.training import fit
+
+from .conftest import ROOT, teach_namespace
+
+LECTURE = ROOT / "notebooks" / "06_imdb_sentiment.ipynb"
+
+WORDS = "good great fine bad awful boring the movie was plot and".split()
+
+
+@pytest.fixture
+def vocab():
+    return Vocab.build([WORDS], specials=(PAD,), unk=UNK, joiner=" ")
+
+
+def model_for(vocab, **kwargs):
+    torch.manual_seed(0)
+    return SentimentLSTM(len(vocab), embedding_dim=8, hidden_size=6, dropout=0.0, **kwargs).eval()
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("pooling", ["last", "max"])
+def test_packed_batch_gives_each_review_what_it_gives_alone(vocab, pooling, bidirectional):
+    model = model_for(vocab, pooling=pooling, bidirectional=bidirectional)
+    reviews = encode_reviews([["good", "movie"], ["the", "plot", "was", "boring", "and", "bad"], ["fine"]],
+                             vocab)
+    ids, lengths = pad_batch(reviews), torch.tensor([len(r) for r in reviews])
+    together = model(ids, lengths)
+    alone = torch.cat([model(r[None], torch.tensor([len(r)])) for r in reviews])
+    unpadded = torch.cat([model(r[None]) for r in reviews])  # no padding at all, no packing
+    torch.testing.assert_close(together, alone)
+    torch.testing.assert_close(together, unpadded)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_lectures_last_state_is_the_packages(vocab, bidirectional):
+    last_state = teach_namespace(LECTURE)["last_state"]
+    model = model_for(vocab, bidirectional=bidirectional)
+    reviews = encode_reviews([["good", "movie"], ["the", "plot", "was", "bad"]], vocab)
+    ids, lengths = pad_batch(reviews, length=7), torch.tensor([2, 4])
+    torch.testing.assert_close(last_state(model, ids, lengths), model.features(ids, lengths))
+
+
+def test_without_lengths_right_padding_changes_the_last_state(vocab):
+    model = model_for(vocab)
+    review = torch.tensor([vocab.encode(["good", "movie"])])
+    padded = pad_batch([review[0]], length=10)
+    assert not torch.allclose(model(review), model(padded))           # the pads were read
+    torch.testing.assert_close(model(review), model(padded, torch.tensor([2])))  # packed: not read
+
+
+def test_bidirectional_last_state_reads_backward_direction_at_the_first_word(vocab):
+    model = model_for(vocab, bidirectional=True)
+    ids = torch.tensor([vocab.encode(["good", "movie", "was", "bad"])])
+    out, _ = model.lstm(model.embedding(ids))
+    hidden = model.config["hidden_size"]
+    expected = torch.cat([out[0, -1, :hidden], out[0, 0, hidden:]])
+    torch.testing.assert_close(model.features(ids, torch.tensor([4]))[0], expected)
+
+
+def test_encode_reviews_cuts_start_or_end_and_never_gives_empty(vocab):
+    tokens = ["the", "movie", "was", "good"]
+    start, end, empty = encode_reviews([tokens, tokens, []], vocab, max_len=2, keep="start")[0], \
+        encode_reviews([tokens], vocab, max_len=2, keep="end")[0], encode_reviews([[]], vocab)[0]
+    assert vocab.decode(start) == "the movie" and vocab.decode(end) == "was good"
+    assert empty.tolist() == [vocab.id(UNK)]
+    with pytest.raises(ValueError, match="keep"):
+        encode_reviews([tokens], vocab, keep="middle")
+
+
+def test_batches_hold_every_review_once_and_bucketing_cuts_padding():
+    rng = np.random.default_rng(0)
+    reviews = [torch.arange(1, n + 1) for n in rng.integers(1, 200, size=500)]
+    labels = rng.integers(0, 2, size=500)
+    bucketed = ReviewBatches(reviews, labels, 32, shuffle=True, seed=1)
+    plain = ReviewBatches(reviews, labels, 32, by_length=False, shuffle=True, seed=1)
+    first = [ids.shape for ids, _, _ in bucketed]
+    seen = sorted(int(length) for _, lengths, _ in bucketed for length in lengths)
+    assert seen == sorted(len(r) for r in reviews) and len(first) == len(bucketed) == 16
+    assert [ids.shape for ids, _, _ in bucketed] != first             # a new order every epoch
+    assert bucketed.padding_share() < 0.1 < 0.3 < plain.padding_share()
+    for ids, lengths, batch_labels in bucketed:
+        assert lengths.dtype == torch.long and lengths.device.type == "cpu"
+        assert ids.shape[1] == int(lengths.max()) and batch_labels.dtype == torch.float32
+        assert all(ids[row, length:].eq(0).all() and ids[row, length - 1] != 0
+                   for row, length in enumerate(lengths.tolist()))
+    again = ReviewBatches(reviews, labels, 32, shuffle=True, seed=1)
+    assert [ids.shape for ids, _, _ in again] == first                # seeded: reproducible
+    fixed = ReviewBatches(reviews, labels, 32, by_length=False, pad_to=150)
+    assert all(ids.shape[1] == 150 and lengths is None for ids, lengths, _ in fixed)
+
+
+def test_batches_refuse_bad_arguments():
+    reviews = [torch.tensor([1, 2])]
+    with pytest.raises(ValueError, match="labels"):
+        ReviewBatches(reviews, [0, 1])
+    with pytest.raises(ValueError, match="pad_to"):
+        ReviewBatches(reviews, [1], pad_to=10)
+    with pytest.raises(ValueError, match="no ids"):
+        ReviewBatches([torch.tensor([], dtype=torch.long)], [1])
+
+
+def test_review_loss_sums_cross_entropy_and_counts_correct(vocab):
+    model = model_for(vocab)
+    reviews = encode_reviews([["good"], ["bad", "movie"], ["the", "plot"]], vocab)
+    ids, lengths = pad_batch(reviews), torch.tensor([1, 2, 2])
+    labels = torch.tensor([1.0, 0.0, 1.0])
+    result = review_loss(model, (ids, lengths, labels))
+    logits = model(ids, lengths)
+    p = torch.sigmoid(logits)
+    expected = -(labels * p.log() + (1 - labels) * (1 - p).log()).sum()
+    torch.testing.assert_close(result.loss, expected)
+    assert result.count == 3 and result.metrics["accuracy"] == int(((p > 0.5) == labels.bool()).sum())
+
+
+def test_fit_learns_the_sign_of_a_word(vocab):
+    rng = np.random.default_rng(0)
+    texts, labels = [], []
+    for _ in range(400):
+        label = int(rng.integers(2))
+        filler = list(rng.choice(["the", "movie", "was", "plot", "and"], size=rng.integers(2, 12)))
+        position = int(rng.integers(len(filler) + 1))
+        texts.append(filler[:position] + [("bad", "great")[label]] + filler[position:])
+        labels.append(label)
+    reviews = encode_reviews(texts, vocab)
+    torch.manual_seed(0)
+    model = SentimentLSTM(len(vocab), embedding_dim=8, hidden_size=8, pooling="max")
+    history = fit(model, ReviewBatches(reviews[:300], labels[:300], 16, shuffle=True),
+                  ReviewBatches(reviews[300:], labels[300:], 100), loss_fn=review_loss, epochs=4, lr=0.02)
+    assert history.val_metrics["accuracy"][history.best_epoch] > 0.95
+    probs = predict_proba(model, reviews[300:])
+    assert ((probs > 0.5) == np.array(labels[300:])).mean() > 0.95
+    assert positive_probability(model, vocab, "The movie was great!") > 0.8
+    assert positive_probability(model, vocab, "the plot was bad") < 0.2
+
+
+def test_predict_proba_keeps_the_order_given(vocab):
+    model = model_for(vocab)
+    reviews = encode_reviews([WORDS[:n] for n in (5, 1, 9, 3)], vocab)
+    probs = predict_proba(model, reviews, batch_size=2)
+    alone = [torch.sigmoid(model(r[None])).item() for r in reviews]
+    np.testing.assert_allclose(probs, alone, rtol=1e-5)
+
+
+def test_verdict_refuses_bad_input_clearly(vocab):
+    model = model_for(vocab)
+    with pytest.raises(TypeError, match="str"):
+        positive_probability(model, vocab, ["good"])
+    with pytest.raises(ValueError, match="no words"):
+        positive_probability(model, vocab, "   ")
+    with pytest.raises(ValueError, match="none of the words"):
+        positive_probability(model, vocab, "Schrecklich langweilig")
+    p = positive_probability(model, vocab, "Good, but the plot was SCHRECKLICH.")
+    assert 0 < p < 1
+
+
+def test_model_refuses_unknown_pooling():
+    with pytest.raises(ValueError, match="pooling"):
+        SentimentLSTM(10, pooling="mean")
+
+
+def test_checkpoint_round_trip(tmp_path, vocab):
+    model = model_for(vocab, pooling="max", bidirectional=True)
+    path = save_checkpoint(tmp_path / "sentiment.pt", model, vocab, val_accuracy=0.5)
+    restored, restored_vocab, extra = load_checkpoint(path)
+    assert type(restored) is SentimentLSTM and restored_vocab == vocab and extra["val_accuracy"] == 0.5
+    text = "the plot was boring"
+    assert positive_probability(restored, restored_vocab, text) == pytest.approx(
+        positive_probability(model, vocab, text))
+
+
+def test_tfidf_baseline_reads_token_lists_with_bigrams():
+    texts = [tokenize(t) for t in ["not good at all", "good fun", "not bad", "bad and boring",
+                                   "really good", "so bad"] * 5]
+    labels = [0, 1, 1, 0, 1, 0] * 5
+    pipeline = tfidf_logreg(texts, labels, min_df=1)
+    assert "not good" in pipeline[0].vocabulary_          # bigrams of the given tokens
+    assert (pipeline.predict(texts) == np.array(labels)).all()
+    assert pipeline.predict_proba([tokenize("not bad")])[0, 1] > 0.5
