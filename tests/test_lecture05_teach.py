@@ -50,3 +50,20 @@ def test_notebook_cells_equal_the_package_cells(taught):
         mine, _ = taught["run_sequence"](notebook_cell, x)
         theirs, _ = cells.run_sequence(package_cell, x)
         torch.testing.assert_close(mine, theirs, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_notebook_parameter_formula_counts_what_torch_allocates(taught, cell):
+    from lecture_utils.models import CharRNN
+
+    model = CharRNN(37, hidden_size=19, cell=cell, embedding_dim=taught["EMBEDDING"])
+    assert taught["count_parameters"](cell, 19, 37) == model.num_parameters()
+
+
+def test_notebook_forget_bias_sets_the_forget_gate_of_every_layer(taught):
+    lstm = nn.LSTM(3, 5, num_layers=2)
+    taught["set_forget_bias"](lstm, 1.0)
+    for k in range(2):
+        total = getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")
+        assert torch.equal(total[5:10], torch.ones(5))  # gate order i, f, g, o: f is the second block
+        assert not torch.equal(total[:5], torch.ones(5))
