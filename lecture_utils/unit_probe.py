@@ -186,14 +186,15 @@ def best_units(states: dict[str, np.ndarray], features: dict[str, np.ndarray]) -
 # --------------------------------------------------------------------------- display
 
 def _colour(value: float) -> str:
-    """-1 -> blue, 0 -> white, +1 -> red (a diverging scale readable on a projector)."""
+    """-1 -> light blue, 0 -> white, +1 -> light red: a diverging scale that stops at 60 %
+    saturation, so black text stays readable on the strongest colour, also on a projector."""
     v = float(np.clip(value, -1.0, 1.0))
-    fade = int(round(255 * (1 - abs(v))))
+    fade = int(round(255 * (1 - 0.6 * abs(v))))
     return f"rgb(255,{fade},{fade})" if v >= 0 else f"rgb({fade},{fade},255)"
 
 
 def colour_text_html(text: str, values, *, scale: float | None = None, title: str = "",
-                     font_size: int = 15, width_px: int = 1120) -> str:
+                     font_size: int = 20, width_px: int = 1180) -> str:
     """``text`` as HTML, every character on a background coloured by its value (red +, blue −).
 
     ``values`` are divided by ``scale`` (default: their largest absolute value) and clipped

@@ -14,7 +14,8 @@ from lecture_utils.training import fit
 
 from .conftest import ROOT, teach_namespace
 
-LECTURE = ROOT / "notebooks" / "06_imdb_sentiment.ipynb"
+# Lecture 06 is still a draft (issue 11): its notebook moves to notebooks/ once it has run in full.
+LECTURE = ROOT / "drafts" / "06_imdb_sentiment.ipynb"
 
 WORDS = "good great fine bad awful boring the movie was plot and".split()
 

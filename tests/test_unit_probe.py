@@ -132,10 +132,10 @@ def test_colour_text_html_escapes_and_colours_each_character():
     assert page.count("<span") == len(text)
     assert page.count("<br>") == 1                # a blank line breaks the line only once
     colours = re.findall(r"background:(rgb\([^)]*\))", page)
-    assert colours[0] == "rgb(255,0,0)" and colours[1] == "rgb(255,255,255)"
-    assert colours[2] == "rgb(0,0,255)" and colours[5] == "rgb(0,0,255)"   # clipped at -1
+    assert colours[0] == "rgb(255,102,102)" and colours[1] == "rgb(255,255,255)"  # 60 % at most
+    assert colours[2] == "rgb(102,102,255)" and colours[5] == "rgb(102,102,255)"   # clipped at -1
     default = re.findall(r"background:(rgb\([^)]*\))", colour_text_html("ab", [1.0, -2.0]))
-    assert default == ["rgb(255,128,128)", "rgb(0,0,255)"]   # scaled by the largest |value|
+    assert default == ["rgb(255,178,178)", "rgb(102,102,255)"]   # scaled by the largest |value|
     assert "http" not in page and "<script" not in page
     with pytest.raises(ValueError, match="one value per character"):
         colour_text_html("abc", [1, 2])
