@@ -12,7 +12,9 @@ from __future__ import annotations
 import numbers
 
 
-def _positive(name: str, value) -> int:
+def positive_int(name: str, value) -> int:
+    """``value`` as an int >= 1 (bools refused), or a ValueError naming ``name``: the check
+    every count and size argument of the package shares."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
@@ -37,7 +39,7 @@ def split_contiguous(ids, val_fraction: float = 0.1):
 def cut_into_tracks(ids, batch_size: int):
     """``ids`` (1-D numpy array or tensor) as ``batch_size`` equal rows, the tail that does not
     fill a row dropped: row b is the b-th contiguous stretch of the text."""
-    batch_size = _positive("batch_size", batch_size)
+    batch_size = positive_int("batch_size", batch_size)
     length = len(ids) // batch_size
     if length < 2:
         raise ValueError(f"a text of {len(ids)} ids is too short for {batch_size} tracks "
@@ -55,7 +57,7 @@ class TextWindows:
     def __init__(self, ids, batch_size: int, seq_len: int):
         import torch  # here, so that lecture 02 (numpy only) can import this module without torch
 
-        self.seq_len = _positive("seq_len", seq_len)
+        self.seq_len = positive_int("seq_len", seq_len)
         ids = torch.as_tensor(ids, dtype=torch.long)
         if ids.ndim != 1:
             raise ValueError(f"ids must be 1-D (one text), got shape {tuple(ids.shape)}")

@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .batching import positive_int
+
 LN2 = math.log(2.0)
 
 
@@ -54,14 +56,8 @@ def perplexity_to_nats(ppl):
 
 def uniform_nll(vocab_size: int) -> float:
     """Nats per symbol of the uniform model over ``vocab_size`` symbols: log V."""
-    vocab_size = _positive_int("vocab_size", vocab_size)
+    vocab_size = positive_int("vocab_size", vocab_size)
     return math.log(vocab_size)
-
-
-def _positive_int(name: str, value) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- n-grams
@@ -140,7 +136,7 @@ class NgramLM:
     """
 
     def __init__(self, order: int, discount: float | None = None):
-        self.order = _positive_int("order", order)
+        self.order = positive_int("order", order)
         if discount is not None and not (isinstance(discount, numbers.Real) and 0 < discount <= 1):
             raise ValueError(f"discount must be None or a number in (0, 1], got {discount!r}")
         self.discount = None if discount is None else float(discount)
@@ -195,7 +191,7 @@ class NgramLM:
             if ids.min() < 0:
                 raise ValueError(f"ids must be non-negative, got {ids.min()}")
             top = int(ids.max()) + 1
-            V = top if vocab is None else _positive_int("vocab", vocab)
+            V = top if vocab is None else positive_int("vocab", vocab)
             if V < top:
                 raise ValueError(f"vocab={V} but the training ids go up to {top - 1}")
             symbols, char_id = range(V), None
@@ -327,7 +323,7 @@ def select_order(train, orders=range(1, 7), heldout_fraction: float = 0.1,
     """
     if not 0 < heldout_fraction < 1:
         raise ValueError(f"heldout_fraction must lie strictly between 0 and 1, got {heldout_fraction!r}")
-    orders = [_positive_int("order", k) for k in orders]
+    orders = [positive_int("order", k) for k in orders]
     if not orders:
         raise ValueError("orders is empty")
     cut = len(train) - int(round(len(train) * heldout_fraction))
@@ -351,7 +347,7 @@ def word_baseline_perplexities(train_ids, val_ids, vocab_size: int) -> dict[str,
     with the unigram below it; both spread mass over the whole vocabulary of size
     ``vocab_size``, like the softmax of the word LSTM, so the perplexities compare.
     """
-    vocab_size = _positive_int("vocab_size", vocab_size)
+    vocab_size = positive_int("vocab_size", vocab_size)
     out = {"uniform": float(vocab_size)}
     for name, order in (("unigram", 1), ("bigram", 2)):
         out[name] = perplexity(ngram_nll(train_ids, val_ids, order, vocab=vocab_size))

@@ -15,18 +15,13 @@ Lecture 05 uses it on its character LSTM:
 from __future__ import annotations
 
 import html
-import numbers
 
 import numpy as np
 
+from .batching import positive_int
+
 DASHES = "–—"
 """Dialogue dashes: the text of «Анна Каренина» uses the en dash, other texts the em dash."""
-
-
-def _positive(name: str, value) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- recording
@@ -45,7 +40,7 @@ def record_states(model, ids, n_tracks: int = 64) -> dict[str, np.ndarray]:
     """
     import torch
 
-    n_tracks = _positive("n_tracks", n_tracks)
+    n_tracks = positive_int("n_tracks", n_tracks)
     ids = torch.as_tensor(ids, dtype=torch.long)
     if ids.ndim != 1:
         raise ValueError(f"ids must be 1-D (one text), got shape {tuple(ids.shape)}")
@@ -153,7 +148,7 @@ def correlate(activations, feature, chunk: int = 64) -> np.ndarray:
     y = y - y.mean()
     y_norm = np.sqrt(y @ y)
     r = np.zeros(x.shape[1])
-    for start in range(0, x.shape[1], _positive("chunk", chunk)):
+    for start in range(0, x.shape[1], positive_int("chunk", chunk)):
         block = x[:, start:start + chunk].astype(np.float64)
         block -= block.mean(axis=0)
         denominator = np.sqrt((block * block).sum(axis=0)) * y_norm
