@@ -4,12 +4,13 @@ The pieces, in the order the lecture uses them:
 
 * :func:`encode_reviews` -- token lists -> id tensors, cut to ``max_len`` tokens;
 * :class:`ReviewBatches` -- reviews grouped into ``(ids, lengths, labels)`` batches, either
-  bucketed by length (little padding, for packed sequences) or naively padded to one length;
+  bucketed by length (little padding) or naively padded to one length;
 * :class:`SentimentLSTM` -- embedding -> (Bi)LSTM -> one logit, read from the last state
-  or from a max over time; it packs the batch when it is given the lengths;
+  or from a max over time; given the lengths, it reads no padding;
 * :func:`review_loss` -- binary cross-entropy summed over reviews, plus the number right,
   for :func:`~lecture_utils.training.fit`;
 * :func:`predict_proba`, :func:`positive_probability` -- probabilities of "positive";
+  :class:`AveragedClassifier` -- several models (e.g. of the last epochs) as one;
 * :func:`tfidf_logreg` -- the linear baseline: TF-IDF of word n-grams + logistic regression.
 """
 from __future__ import annotations
@@ -20,7 +21,6 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .models import register_model
 from .text import Vocab, tokenize
@@ -36,8 +36,8 @@ def encode_reviews(token_lists: Sequence[Sequence[str]], vocab: Vocab, max_len: 
 
     ``keep="start"`` keeps a long review's first ``max_len`` tokens, ``keep="end"`` its last
     ones (what Keras' ``pad_sequences`` does by default, and so the source lecture). An empty
-    review becomes one ``<unk>``, so that every review has a length of at least 1 (packing
-    refuses length 0).
+    review becomes one ``<unk>``, so that every review has a length of at least 1 (a review
+    of length 0 has no last word to read the state at).
     """
     if keep not in ("start", "end"):
         raise ValueError(f"keep must be 'start' or 'end', not {keep!r}")
@@ -72,12 +72,13 @@ class ReviewBatches:
 
     * ``by_length=True``: reviews of similar length share a batch, so a batch is padded
       (on the right) only to its longest review. The batches carry the true ``lengths``
-      (int64 on the CPU) for :func:`~torch.nn.utils.rnn.pack_padded_sequence`.
+      (int64 on the CPU, as :func:`~torch.nn.utils.rnn.pack_padded_sequence` wants them).
       With ``shuffle``, each pass shuffles the reviews, sorts them by length inside
       pools of ``pool`` batches and shuffles the order of the batches: different batches
       every epoch, yet little padding.
     * ``pad_to=N``: the naive way -- every batch is padded to ``N`` ids, and ``lengths`` is
-      None, so the model reads the padding as if it were text.
+      None, so the model reads the padding as if it were text. ``pad_side="left"`` puts the
+      padding before the review (Keras' ``pad_sequences`` default).
 
     ``labels`` are float (0. negative, 1. positive), as binary cross-entropy wants them.
     Shuffling uses its own generator, seeded by ``seed``: the same batches in every run.
@@ -97,6 +98,8 @@ class ReviewBatches:
             raise ValueError("pad_to pads every batch to one length: use it with by_length=False")
         if pad_side not in ("right", "left"):
             raise ValueError(f"pad_side must be 'right' or 'left', not {pad_side!r}")
+        if pad_side == "left" and pad_to is None:  # the model finds a review's end by its length
+            raise ValueError("batches with lengths are padded on the right; pad_side='left' needs pad_to")
         self.reviews, self.labels = list(reviews), labels
         self.lengths = torch.tensor([len(r) for r in self.reviews], dtype=torch.long)
         if int(self.lengths.min()) < 1:
@@ -139,49 +142,79 @@ class ReviewBatches:
         return 1 - real / padded
 
 
+def reverse_within(lengths: torch.Tensor, width: int) -> torch.Tensor:
+    """Column indices (batch, width) that read each row's first ``lengths[i]`` positions
+    backwards and leave the padding after them in place: for length 3 and width 5,
+    ``[2, 1, 0, 3, 4]``. ``x.gather(1, index)`` reverses every review inside its own length."""
+    steps = torch.arange(width, device=lengths.device)[None, :]
+    ends = lengths[:, None] - 1
+    return torch.where(steps <= ends, ends - steps, steps)
+
+
 @register_model
 class SentimentLSTM(nn.Module):
     """Embedding -> LSTM (one or both directions) -> one logit: "positive" when above 0.
 
-    ``pooling="last"``: the review is read from the final hidden state (with
-    ``bidirectional``, the forward direction's state after the last word and the backward
-    direction's state after the first one, concatenated). ``pooling="max"``: the maximum of
-    every output feature over all the review's steps. ``dropout`` acts on the embeddings
-    and on the pooled vector. ``config`` holds the constructor's arguments for checkpoints.
+    ``pooling="last"``: the review is read from the hidden state after its last word (with
+    ``bidirectional``, concatenated with the state of a second LSTM that read the review
+    from its last word back to its first). ``pooling="max"``: the maximum of every output
+    feature over all the review's words. ``dropout`` acts on the embeddings and on the
+    pooled vector. ``config`` holds the constructor's arguments for checkpoints.
+
+    ``embedding_scale``: the embeddings start uniform in [-scale, scale] (Keras' default,
+    0.05); None keeps torch's N(0, 1). Adam moves every weight by about the learning rate
+    per step whatever its size, so small starting embeddings move away from their random
+    start within one epoch and N(0, 1) ones barely do.
+
+    Batches are padded on the right, and given their ``lengths`` the model reads exactly
+    what each review gives alone, without ``pack_padded_sequence``: a one-way LSTM's output
+    at position t depends only on positions up to t, so padding after a review's end
+    cannot reach the state at its last word, and the max skips the padded positions. The
+    backward direction is a second one-way LSTM over each review reversed inside its own
+    length. (Packing gives the same numbers, but with reviews of different lengths in a
+    batch its backward pass on the CPU is many times slower: pytorch/pytorch#149194.)
     """
 
     def __init__(self, vocab_size: int, embedding_dim: int = 128, hidden_size: int = 128,
                  bidirectional: bool = False, pooling: str = "last", dropout: float = 0.2,
-                 pad_id: int = 0):
+                 pad_id: int = 0, embedding_scale: float | None = 0.05, word_dropout: float = 0.0):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         self.config = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
-                           bidirectional=bidirectional, pooling=pooling, dropout=dropout, pad_id=pad_id)
+                           bidirectional=bidirectional, pooling=pooling, dropout=dropout, pad_id=pad_id,
+                           embedding_scale=embedding_scale, word_dropout=word_dropout)
         self.pooling = pooling
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
-        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=bidirectional)
+        if embedding_scale is not None:
+            with torch.no_grad():
+                nn.init.uniform_(self.embedding.weight, -embedding_scale, embedding_scale)
+                self.embedding.weight[pad_id] = 0.0
+        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True)
+        self.lstm_reverse = nn.LSTM(embedding_dim, hidden_size, batch_first=True) if bidirectional else None
         self.dropout = nn.Dropout(dropout)
+        # (batch, time, dim) read as (N, C, L): Dropout1d zeroes whole words, not single numbers
+        self.word_dropout = nn.Dropout1d(word_dropout)
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), 1)
 
     def features(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """The pooled vector of each review (batch, hidden or 2 * hidden).
 
-        With ``lengths`` the batch is packed: the LSTM stops at each review's last id and
-        never reads the padding. Without them every position is read, padding included.
+        ``lengths`` (batch,): each review's number of ids; the model then ignores the padding
+        after them. Without them every position is read as text, padding included.
         """
-        x = self.dropout(self.embedding(ids))
-        if lengths is not None:  # pack_padded_sequence wants the lengths on the CPU
-            x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, (h_n, _) = self.lstm(x)
+        batch, width = ids.shape
+        lengths = (torch.full((batch,), width, device=ids.device) if lengths is None
+                   else lengths.to(ids.device))
+        x = self.dropout(self.word_dropout(self.embedding(ids)))
+        outputs = [self.lstm(x)[0]]
+        if self.lstm_reverse is not None:
+            backwards = reverse_within(lengths, width)[:, :, None].expand_as(x)
+            outputs.append(self.lstm_reverse(x.gather(1, backwards))[0])
+        out = torch.cat(outputs, dim=-1)            # (batch, width, directions * hidden)
         if self.pooling == "last":
-            # h_n: (directions, batch, hidden); packed, it is taken at each review's own end
-            return torch.cat(list(h_n), dim=-1)
-        if lengths is None:
-            return out.max(dim=1).values
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
-        steps = torch.arange(ids.shape[1], device=ids.device)
-        padding = steps[None, :] >= lengths.to(ids.device)[:, None]
+            return out[torch.arange(batch, device=ids.device), lengths - 1]
+        padding = torch.arange(width, device=ids.device)[None, :] >= lengths[:, None]
         return out.masked_fill(padding[:, :, None], float("-inf")).max(dim=1).values
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
@@ -190,6 +223,29 @@ class SentimentLSTM(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+class AveragedClassifier(nn.Module):
+    """Several trained classifiers as one: P(positive) is the mean of theirs.
+
+    ``forward`` returns the log-odds of that mean, so :func:`predict_proba` and
+    :func:`positive_probability` take it like a single model. All members share one config
+    (e.g. the weights of one model after its last epochs).
+    """
+
+    def __init__(self, members: Sequence[nn.Module]):
+        super().__init__()
+        if not members:
+            raise ValueError("AveragedClassifier needs at least one model")
+        configs = [m.config for m in members]
+        if any(c != configs[0] for c in configs):
+            raise ValueError("AveragedClassifier: the models have different configs")
+        self.members = nn.ModuleList(members)
+        self.config = dict(configs[0])
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        probs = torch.stack([torch.sigmoid(m(ids, lengths)) for m in self.members]).mean(dim=0)
+        return torch.logit(probs, eps=1e-7)
 
 
 def review_loss(model, batch) -> BatchLoss:
@@ -205,7 +261,7 @@ def review_loss(model, batch) -> BatchLoss:
 
 @torch.no_grad()
 def predict_proba(model, reviews: Sequence[torch.Tensor], batch_size: int = 256) -> np.ndarray:
-    """P(positive) of every review, in the order given (batched by length, packed, eval mode)."""
+    """P(positive) of every review, in the order given (batched by length, padding skipped, eval mode)."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()

@@ -1,4 +1,4 @@
-"""Lecture 06's classifier: packing reads no padding, batches, loss, verdict and baseline."""
+"""Lecture 06's classifier: lengths make padding unread, batches, loss, verdict and baseline."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,15 +7,15 @@ import torch
 from torch.nn import functional as F
 
 from lecture_utils.checkpoint import load_checkpoint, save_checkpoint
-from lecture_utils.sentiment import (PAD, UNK, ReviewBatches, SentimentLSTM, encode_reviews, pad_batch,
-                                     positive_probability, predict_proba, review_loss, tfidf_logreg)
+from lecture_utils.sentiment import (PAD, UNK, AveragedClassifier, ReviewBatches, SentimentLSTM,
+                                     encode_reviews, pad_batch, positive_probability, predict_proba,
+                                     reverse_within, review_loss, tfidf_logreg)
 from lecture_utils.text import Vocab, tokenize
 from lecture_utils.training import fit
 
 from .conftest import ROOT, teach_namespace
 
-# Lecture 06 is still a draft (issue 11): its notebook moves to notebooks/ once it has run in full.
-LECTURE = ROOT / "drafts" / "06_imdb_sentiment.ipynb"
+LECTURE = ROOT / "notebooks" / "06_imdb_sentiment.ipynb"
 
 WORDS = "good great fine bad awful boring the movie was plot and".split()
 
@@ -32,25 +32,67 @@ def model_for(vocab, **kwargs):
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("pooling", ["last", "max"])
-def test_packed_batch_gives_each_review_what_it_gives_alone(vocab, pooling, bidirectional):
+def test_batch_with_lengths_gives_each_review_what_it_gives_alone(vocab, pooling, bidirectional):
     model = model_for(vocab, pooling=pooling, bidirectional=bidirectional)
     reviews = encode_reviews([["good", "movie"], ["the", "plot", "was", "boring", "and", "bad"], ["fine"]],
                              vocab)
     ids, lengths = pad_batch(reviews), torch.tensor([len(r) for r in reviews])
     together = model(ids, lengths)
     alone = torch.cat([model(r[None], torch.tensor([len(r)])) for r in reviews])
-    unpadded = torch.cat([model(r[None]) for r in reviews])  # no padding at all, no packing
+    unpadded = torch.cat([model(r[None]) for r in reviews])  # no padding at all
     torch.testing.assert_close(together, alone)
     torch.testing.assert_close(together, unpadded)
 
 
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_the_lectures_last_state_is_the_packages(vocab, bidirectional):
-    last_state = teach_namespace(LECTURE)["last_state"]
-    model = model_for(vocab, bidirectional=bidirectional)
+def test_the_lectures_packed_last_state_is_the_packages(vocab):
+    last_state = teach_namespace(LECTURE)["last_state"]  # pack_padded_sequence, as torch teaches
+    model = model_for(vocab)
     reviews = encode_reviews([["good", "movie"], ["the", "plot", "was", "bad"]], vocab)
     ids, lengths = pad_batch(reviews, length=7), torch.tensor([2, 4])
     torch.testing.assert_close(last_state(model, ids, lengths), model.features(ids, lengths))
+
+
+def test_gradients_with_lengths_are_those_of_each_review_alone(vocab):
+    model = model_for(vocab, pooling="max", bidirectional=True)
+    reviews = encode_reviews([["good", "movie"], ["the", "plot", "was", "boring", "and", "bad"]], vocab)
+    labels = torch.tensor([1.0, 0.0])
+
+    def grads(loss):
+        model.zero_grad()
+        loss.backward()
+        return [p.grad.clone() for p in model.parameters()]
+
+    together = grads(F.binary_cross_entropy_with_logits(
+        model(pad_batch(reviews), torch.tensor([2, 6])), labels, reduction="sum"))
+    alone = grads(sum(F.binary_cross_entropy_with_logits(model(r[None]), y[None], reduction="sum")
+                      for r, y in zip(reviews, labels)))
+    for a, b in zip(together, alone):
+        torch.testing.assert_close(a, b)
+
+
+def test_reverse_within_reverses_each_row_inside_its_length():
+    assert reverse_within(torch.tensor([3, 5, 1]), 5).tolist() == [
+        [2, 1, 0, 3, 4], [4, 3, 2, 1, 0], [0, 1, 2, 3, 4]]
+
+
+def test_embeddings_start_small_unless_told_otherwise():
+    torch.manual_seed(0)
+    small, default = SentimentLSTM(500), SentimentLSTM(500, embedding_scale=None, pad_id=3)
+    small, default = small.embedding.weight.detach(), default.embedding.weight.detach()
+    assert float(small.abs().max()) <= 0.05 and float(small[0].abs().sum()) == 0
+    assert 0.9 < float(default.std()) < 1.1 and float(default[3].abs().sum()) == 0
+
+
+def test_word_dropout_zeroes_whole_words_and_only_in_training(vocab):
+    torch.manual_seed(0)
+    model = SentimentLSTM(len(vocab), embedding_dim=8, hidden_size=6, dropout=0.0, word_dropout=0.5)
+    ids = torch.tensor([vocab.encode(WORDS)] * 4)
+    x = model.word_dropout(model.embedding(ids))
+    dropped = (x == 0).all(dim=-1)
+    assert dropped.any() and not dropped.all()
+    assert torch.equal(x == 0, dropped[..., None].expand_as(x))    # a whole word or nothing
+    model.eval()
+    torch.testing.assert_close(model.word_dropout(model.embedding(ids)), model.embedding(ids))
 
 
 def test_without_lengths_right_padding_changes_the_last_state(vocab):
@@ -58,16 +100,16 @@ def test_without_lengths_right_padding_changes_the_last_state(vocab):
     review = torch.tensor([vocab.encode(["good", "movie"])])
     padded = pad_batch([review[0]], length=10)
     assert not torch.allclose(model(review), model(padded))           # the pads were read
-    torch.testing.assert_close(model(review), model(padded, torch.tensor([2])))  # packed: not read
+    torch.testing.assert_close(model(review), model(padded, torch.tensor([2])))  # lengths: not read
 
 
-def test_bidirectional_last_state_reads_backward_direction_at_the_first_word(vocab):
+def test_bidirectional_last_state_is_forward_after_last_word_and_backward_after_first(vocab):
     model = model_for(vocab, bidirectional=True)
     ids = torch.tensor([vocab.encode(["good", "movie", "was", "bad"])])
-    out, _ = model.lstm(model.embedding(ids))
-    hidden = model.config["hidden_size"]
-    expected = torch.cat([out[0, -1, :hidden], out[0, 0, hidden:]])
-    torch.testing.assert_close(model.features(ids, torch.tensor([4]))[0], expected)
+    x = model.embedding(ids)
+    expected = torch.cat([model.lstm(x)[0][0, -1], model.lstm_reverse(x.flip(1))[0][0, -1]])
+    padded = pad_batch([ids[0]], length=9)
+    torch.testing.assert_close(model.features(padded, torch.tensor([4]))[0], expected)
 
 
 def test_encode_reviews_cuts_start_or_end_and_never_gives_empty(vocab):
@@ -108,6 +150,10 @@ def test_batches_refuse_bad_arguments():
         ReviewBatches(reviews, [0, 1])
     with pytest.raises(ValueError, match="pad_to"):
         ReviewBatches(reviews, [1], pad_to=10)
+    with pytest.raises(ValueError, match="pad_side='left' needs pad_to"):
+        ReviewBatches(reviews, [1], pad_side="left")
+    left = next(iter(ReviewBatches(reviews, [1], by_length=False, pad_to=4, pad_side="left")))
+    assert left[0].tolist() == [[0, 0, 1, 2]] and left[1] is None
     with pytest.raises(ValueError, match="no ids"):
         ReviewBatches([torch.tensor([], dtype=torch.long)], [1])
 
@@ -189,3 +235,18 @@ def test_tfidf_baseline_reads_token_lists_with_bigrams():
     assert "not good" in pipeline[0].vocabulary_          # bigrams of the given tokens
     assert (pipeline.predict(texts) == np.array(labels)).all()
     assert pipeline.predict_proba([tokenize("not bad")])[0, 1] > 0.5
+
+
+def test_averaged_classifier_gives_the_mean_probability_of_its_members(vocab):
+    members = [model_for(vocab, pooling="max")]
+    torch.manual_seed(1)
+    members.append(SentimentLSTM(len(vocab), embedding_dim=8, hidden_size=6, dropout=0.0, pooling="max").eval())
+    reviews = encode_reviews([["good", "movie"], ["the", "plot", "was", "bad"]], vocab)
+    expected = np.mean([predict_proba(m, reviews) for m in members], axis=0)
+    np.testing.assert_allclose(predict_proba(AveragedClassifier(members), reviews), expected, rtol=1e-5)
+    one = positive_probability(AveragedClassifier(members), vocab, "good movie")
+    assert one == pytest.approx(expected[0], rel=1e-5)
+    with pytest.raises(ValueError, match="different configs"):
+        AveragedClassifier([members[0], model_for(vocab, pooling="last")])
+    with pytest.raises(ValueError, match="at least one"):
+        AveragedClassifier([])
