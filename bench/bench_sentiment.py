@@ -26,7 +26,7 @@ from lecture_utils.sentiment import (PAD, UNK, ReviewBatches, SentimentLSTM, enc
 from lecture_utils.text import Vocab, tokenize
 from lecture_utils.training import fit
 
-SPEED_REVIEWS, SPEED_CUTOFF = 1280, 400
+SPEED_REVIEWS, SPEED_CUTOFF = 640, 400
 
 
 class PackedSentimentLSTM(SentimentLSTM):
