@@ -19,7 +19,7 @@ Small modules with one job each:
 * :mod:`~lecture_utils.char_lm` -- lecture 05's model configuration, shared with ``make pretrain``;
 * :mod:`~lecture_utils.lm_baselines` -- uniform, n-gram and compressor baselines of a language model;
 * :mod:`~lecture_utils.unit_probe` -- which units of a language model follow which features of the text;
-* :mod:`~lecture_utils.sentiment` -- reviews as packed batches, the sentiment classifier, its baseline;
+* :mod:`~lecture_utils.sentiment` -- reviews in batches by length, the sentiment classifier, its linear baseline;
 * :mod:`~lecture_utils.sampling` -- temperature and top-k sampling of names and texts;
 * :mod:`~lecture_utils.checkpoint` -- atomic checkpoints of any model, refusing another one.
 

@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-from .batching import cut_into_tracks
+from .batching import cut_into_tracks, positive_int
 from .numpy_rnn import NumpyCharModel
 from .progress import progress
 from .text import Vocab
@@ -57,9 +57,8 @@ class CharTrainer:
 
     def __init__(self, model: NumpyCharModel, data, seq_length: int = 25, lr: float = 0.1,
                  batch_size: int = 1, clip: float = 5.0):
-        for name, value in (("seq_length", seq_length), ("batch_size", batch_size)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        seq_length = positive_int("seq_length", seq_length)
+        batch_size = positive_int("batch_size", batch_size)
         data = np.asarray(data)
         if data.ndim != 1 or len(data) // batch_size < seq_length + 2:
             raise ValueError(f"need a 1-D array of ids with at least {batch_size * (seq_length + 2)} "

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .batching import positive_int
 from .models import register_model
 from .text import Vocab, tokenize
 from .training import BatchLoss
@@ -92,8 +93,7 @@ class ReviewBatches:
             raise ValueError(f"{len(reviews)} reviews but {len(labels)} labels")
         if len(reviews) == 0:
             raise ValueError("no reviews to batch")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = positive_int("batch_size", batch_size)
         if pad_to is not None and by_length:
             raise ValueError("pad_to pads every batch to one length: use it with by_length=False")
         if pad_side not in ("right", "left"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from .batching import positive_int
 from .progress import progress
 
 
@@ -155,8 +155,7 @@ def fit(model, train_batches: Iterable, val_batches: Iterable, *, loss_fn: Calla
     Ctrl-C), the model is put back to its best epoch so far, or to the weights it
     came with if no epoch finished.
     """
-    if not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    epochs = positive_int("epochs", epochs)
     for name, batches in (("train_batches", train_batches), ("val_batches", val_batches)):
         if epochs > 1 and isinstance(batches, Iterator):  # a generator would give nothing in epoch 1
             raise TypeError(f"{name} is an iterator ({type(batches).__name__}), used up after one epoch; "
