@@ -23,7 +23,7 @@ NBEXEC := $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePr
 # then merge each cell's stream outputs: a progress bar keeps only its final state (no \r history)
 NBTIDY := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level=WARN
 
-.PHONY: setup data lab test notebooks slides bench pretrain clean FORCE
+.PHONY: setup data lab test unit lint notebooks slides bench pretrain clean FORCE
 
 setup: $(STAMP) $(LAB_SETTINGS)  ## virtual environment, pinned requirements, the package, the Jupyter kernel
 
@@ -47,7 +47,7 @@ $(LAB_SETTINGS): tools/lab-overrides.json $(STAMP)
 	cp tools/lab-overrides.json $@
 
 data: setup  ## fetch and verify every dataset into data/ (or $$LECTURE_DATA_DIR)
-	$(BIN)/python -m lecture_utils.fetch_data
+	$(BIN)/python -m lecture_utils.data
 
 # Served from the repository root, so that the notebooks' ../images/ figures load;
 # the browser opens on the lectures folder.
@@ -56,6 +56,14 @@ lab: setup data  ## open the lectures in JupyterLab
 
 test: setup data slides  ## unit tests, notebook hygiene, slides, and every notebook in smoke mode (nbval)
 	LECTURE_SMOKE=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+
+# The inner loop of development: no npm, no Chromium, no notebook runs (tests marked
+# `integration` are left out: slides, JupyterLab, the shipped checkpoint's full re-score).
+unit: setup data  ## the unit tests alone, in well under a minute
+	LECTURE_SMOKE=1 $(BIN)/python -m pytest -q -m "not integration" tests
+
+lint: setup  ## ruff over the package, tests, tools, bench, slides and the notebooks' code (rules: pyproject.toml)
+	$(BIN)/ruff check --no-cache .
 
 notebooks: setup data  ## re-execute every notebook in full mode, in place (the committed outputs)
 	for nb in notebooks/*.ipynb; do env -u LECTURE_SMOKE $(NBEXEC) "$$nb" && $(NBTIDY) "$$nb" || exit 1; done

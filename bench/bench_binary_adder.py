@@ -7,11 +7,10 @@ batching buys when the notebook measures accuracy during training.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from lecture_utils import binary_adder as ba
+from lecture_utils import l03_binary_adder as ba
+from lecture_utils.timing import best_of
 
 
 def per_pair_forward(params, x):
@@ -23,21 +22,12 @@ def per_pair_forward(params, x):
     return out
 
 
-def best_of(repeats, fn):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def run() -> list[dict]:
     params = ba.init_params(16, np.random.default_rng(0))
     a, b = (g.ravel() for g in np.meshgrid(np.arange(128), np.arange(128)))
     x, _ = ba.encode_pairs(a, b, 8)
-    loop = best_of(3, lambda: [per_pair_forward(params, xi) for xi in x])
-    batch = best_of(20, lambda: ba.forward_batch(params, x))
+    loop = best_of(lambda: [per_pair_forward(params, xi) for xi in x], repeats=3)
+    batch = best_of(lambda: ba.forward_batch(params, x), repeats=20)
     return [{
         "benchmark": "binary adder: accuracy over 16,384 pairs",
         "what": "`forward_batch` vs. a per-pair loop (best of several runs)",

@@ -2,20 +2,11 @@
 
 Both sides get the same weights (copied with ``from_torch``) and the same input of the
 lecture's shape -- a batch of 64 windows of 100 characters, embeddings of 48, 256 units --
-and are timed on forward + backward of the whole sequence, in turns, best of 3 after a
+and are timed on forward + backward of the whole sequence, best of 3 after a
 warm-up, by :func:`lecture_utils.cells.time_cells` (the function the lecture's speed
 table calls). One row per cell and device: the CPU, and CUDA when there is one.
 
-Where the difference comes from (torch 2.13, read off ``torch.profiler``): the
-hand-written loop issues a dozen small tensor operations per step from Python, and
-autograd records and replays each of them. On the CPU, ``nn.LSTM`` runs the whole
-layer, forward and backward, as one oneDNN kernel (``mkldnn_rnn_layer``); ``nn.GRU`` has
-no such kernel and runs the same per-step operations as the hand-written cell, but from
-C++, with the input's projection for all steps done in one matrix product. On CUDA,
-cuDNN fuses the whole sequence as well, and a per-step loop pays a kernel launch for
-every operation, so the gap there is much wider. CUDA runs with torch's default settings,
-under which cuDNN may use TF32 tensor cores while the hand-written float32 matrix products
-do not (``torch.backends.cuda.matmul.allow_tf32`` is off by default).
+Where the difference comes from, as read off ``torch.profiler``: see the notes in bench/RESULTS.md.
 """
 from __future__ import annotations
 

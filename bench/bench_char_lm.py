@@ -12,13 +12,18 @@ import time
 import torch
 
 import lecture_utils as lu
-from lecture_utils.batching import TextWindows
-from lecture_utils.char_lm import ANNA_MODEL, ANNA_TRAINING
+from lecture_utils.l05_char_lm import ANNA_MODEL, ANNA_TRAINING
 from lecture_utils.models import CharRNN
+from lecture_utils.sequences import TextWindows
 from lecture_utils.text import Vocab
 from lecture_utils.training import fit, stream_token_loss
 
 STEPS = 12
+
+
+def zero_state_loss(model, batch, state=None):
+    """``stream_token_loss`` that ignores the carried state: every window starts from zero."""
+    return stream_token_loss(model, batch)
 
 
 def chars_per_second(ids, vocab_size: int, carry_state: bool) -> float:
@@ -27,10 +32,10 @@ def chars_per_second(ids, vocab_size: int, carry_state: bool) -> float:
     B, T = ANNA_TRAINING["batch_size"], ANNA_TRAINING["seq_len"]
     train = TextWindows(ids[:B * T * STEPS + B], B, T)
     val = TextWindows(ids[:2 * T + 2], 2, T)
-    loss_fn = stream_token_loss if carry_state else (lambda model, batch: stream_token_loss(model, batch))
-    fit(model, [train[0]], val, loss_fn=loss_fn, epochs=1, carry_state=carry_state)  # warm-up
+    loss_fn = stream_token_loss if carry_state else zero_state_loss
+    fit(model, [train[0]], val, loss_fn=loss_fn, epochs=1)  # warm-up
     start = time.perf_counter()
-    fit(model, train, val, loss_fn=loss_fn, epochs=1, carry_state=carry_state)
+    fit(model, train, val, loss_fn=loss_fn, epochs=1)
     return B * T * STEPS / (time.perf_counter() - start)
 
 

@@ -14,12 +14,9 @@ smoothed-loss trajectory. Three rows:
    every weight by about +-lr whatever its gradient, and the next ones divide tiny
    gradients by tiny accumulated squares: differences in the last digits, which two
    correct implementations summing in a different order always have, are amplified.
-   Measured from the lecture's fresh weights (seed 42, hidden 100, lr 0.1, 2026-11-23),
-   the largest weight difference between the readable loop and ``CharTrainer`` is 7e-15
-   after 1 iteration, 7e-10 after 10, 2e-5 after 25 and 0.2 after 100: about 2.5x per
-   iteration on average, in irregular jumps. From the warm state of row 1 their smoothed
-   losses agree to about 1e-10 over 2,000 iterations. This row shows the effect without
-   the readable loop: ``CharTrainer`` against itself, one weight changed in its 14th digit.
+   This row shows the effect without the readable loop: ``CharTrainer`` against itself,
+   one weight changed in its 14th digit (what it looks like against the readable loop:
+   the notes in bench/RESULTS.md).
 3. What reading the text in 32 parallel tracks in float32 (the lecture's long run) buys
    on top, in characters per second.
 
@@ -32,10 +29,11 @@ import time
 import numpy as np
 
 import lecture_utils as lu
-from lecture_utils.numpy_rnn import NumpyRNN
-from lecture_utils.numpy_train import CharTrainer
+from lecture_utils.course import lecture
+from lecture_utils.data import REPO_ROOT
+from lecture_utils.l02_min_char_rnn import CharTrainer, NumpyRNN
+from lecture_utils.teach import teach_namespace
 from lecture_utils.text import Vocab
-from tests.conftest import NOTEBOOKS, teach_namespace
 
 ITERATIONS = 2000
 WARM_UP = 3000
@@ -84,7 +82,7 @@ def cold_start_sensitivity(data, vocab_size: int) -> float:
 
 
 def run() -> list[dict]:
-    lecture = teach_namespace(next(nb for nb in NOTEBOOKS if nb.name.startswith("02_")))
+    lecture = teach_namespace(REPO_ROOT / lecture(2).path)
     text = lu.load_text("karamazov_ru")
     vocab = Vocab.build([text])
     data = np.array(vocab.encode(text))

@@ -21,7 +21,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import lecture_utils as lu
-from lecture_utils.sentiment import (PAD, UNK, ReviewBatches, SentimentLSTM, encode_reviews,
+from lecture_utils.l06_sentiment import (PAD, UNK, ReviewBatches, SentimentLSTM, encode_reviews,
                                      predict_proba, review_loss)
 from lecture_utils.text import Vocab, tokenize
 from lecture_utils.training import fit

@@ -8,7 +8,6 @@ from: figures are only comparable within one run on one machine.
 from __future__ import annotations
 
 import importlib
-import os
 import platform
 import re
 import sys
@@ -18,25 +17,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lecture_utils.timing import machine
+
 BENCH = Path(__file__).resolve().parent
 README = BENCH.parent / "README.md"
+NOTES = "## Notes"  # RESULTS.md keeps its hand-written notes from this heading on
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, torch {torch.__version__}, {date.today().isoformat()}")
+def describe() -> str:
+    return (f"{machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
+            f"torch {torch.__version__}, {date.today().isoformat()}")
 
 
 def main() -> None:
-    sys.path[:0] = [str(BENCH), str(BENCH.parent)]  # benchmarks import the tests' notebook helper
+    sys.path.insert(0, str(BENCH))  # the bench_* modules
     rows = []
     for path in sorted(BENCH.glob("bench_*.py")):
         print(f"running {path.name} ...", flush=True)
@@ -44,8 +38,11 @@ def main() -> None:
     table = "\n".join(
         ["| benchmark | what is compared | result |", "|---|---|---|"]
         + [f"| {r['benchmark']} | {r['what']} | {r['result']} |" for r in rows])
-    block = f"Measured by `make bench` on: {machine()}.\n\n{table}\n"
-    (BENCH / "RESULTS.md").write_text(f"# Benchmark results\n\n{block}", encoding="utf-8")
+    block = f"Measured by `make bench` on: {describe()}.\n\n{table}\n"
+    results = BENCH / "RESULTS.md"
+    old = results.read_text(encoding="utf-8") if results.exists() else ""
+    notes = old[old.index(NOTES):] if NOTES in old else ""
+    results.write_text(f"# Benchmark results\n\n{block}" + (f"\n{notes}" if notes else ""), encoding="utf-8")
     readme = README.read_text(encoding="utf-8")
     new = re.sub(r"(<!-- bench:start -->\n).*?(<!-- bench:end -->)", lambda m: m[1] + block + m[2],
                  readme, flags=re.S)

@@ -1,10 +1,13 @@
 """Writing files so that readers see either the old file or the complete new one.
 
 Temporary files and folders live next to their target (a rename is atomic only
-within one file system) and carry the host name and process id of their writer:
-``.poem.txt.laptop.4242.k3j9x0ab.part``. A writer killed with SIGKILL cannot
-clean up after itself, so every new write first removes the leftovers of
-processes of this host that no longer run.
+within one file system). Their names cannot be mistaken for anything a user
+makes: a fixed prefix, then the host name and process id of their writer, a
+random tag and the target's name, e.g.
+``.lecture_utils-tmp.laptop.4242.0f3a9c1e.poem.txt``. A writer killed with
+SIGKILL cannot clean up after itself, so every new write first removes the
+temporaries of this package whose writer, a process of this host, no longer
+runs. Nothing else in the folder is ever touched.
 """
 from __future__ import annotations
 
@@ -13,20 +16,18 @@ import re
 import secrets
 import shutil
 import socket
-import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
+PREFIX = ".lecture_utils-tmp."
 _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
-_TEMP_NAME = re.compile(r"^\..*\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)\.[a-z0-9]{8}\.part$")
-# Left by versions before the host/pid tag: mkstemp files and TemporaryDirectory folders.
-_LEGACY_NAME = re.compile(r"^(\..+\.[a-z0-9_]{8}\.part|tmp[a-z0-9_]{8})$")
-_LEGACY_AGE_S = 3600  # an old-style temporary untouched this long belongs to no running writer
+_TEMP_NAME = re.compile(re.escape(PREFIX) + r"(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.")
+_STEM_CHARS = 80  # the target's name is only a hint for people: keep the whole name under 255 bytes
 
 
 def _temp_name(stem: str) -> str:
-    return f".{stem}.{_HOST}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    return f"{PREFIX}{_HOST}.{os.getpid()}.{secrets.token_hex(4)}.{stem[:_STEM_CHARS]}"
 
 
 def _process_alive(pid: int) -> bool:
@@ -39,22 +40,10 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _newest_mtime(path: Path) -> float:
-    stamps = [path.lstat().st_mtime]
-    if path.is_dir() and not path.is_symlink():
-        stamps += [child.lstat().st_mtime for child in path.rglob("*")]
-    return max(stamps)
-
-
 def _is_stale(path: Path) -> bool:
+    """Whether ``path`` is a temporary of this package left by a process of this host that is gone."""
     match = _TEMP_NAME.match(path.name)
-    if match:
-        return match["host"] == _HOST and not _process_alive(int(match["pid"]))
-    if _LEGACY_NAME.match(path.name):
-        if path.is_dir() and any(not p.name.endswith(".part") for p in path.iterdir()):
-            return False  # not a download folder of ours
-        return time.time() - _newest_mtime(path) > _LEGACY_AGE_S
-    return False
+    return bool(match) and match["host"] == _HOST and not _process_alive(int(match["pid"]))
 
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:

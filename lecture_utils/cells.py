@@ -1,4 +1,4 @@
-"""Hand-written LSTM and GRU cells in torch (lecture 05), and how fast they are next to torch's.
+"""Hand-written LSTM and GRU cells in torch, and how fast they are next to torch's (lectures 05 and on).
 
 The cells keep torch's parameter names and layout (``weight_ih`` (G*H, I), ``weight_hh``
 (G*H, H), ``bias_ih``, ``bias_hh``; LSTM gate blocks i, f, g, o; GRU blocks r, z, n), so
@@ -10,10 +10,13 @@ state is the pair ``(h, c)``, a GRU's is ``h``. :func:`run_sequence` loops over 
 from __future__ import annotations
 
 import math
-import time
 
 import torch
 from torch import nn
+
+from .checks import one_of, positive_int
+from .models import CELLS
+from .timing import best_of
 
 
 class RecurrentCell(nn.Module):
@@ -31,9 +34,7 @@ class RecurrentCell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
-        for name, size in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-                raise ValueError(f"{name} must be a positive int, not {size!r}")
+        input_size, hidden_size = positive_int("input_size", input_size), positive_int("hidden_size", hidden_size)
         self.input_size, self.hidden_size = input_size, hidden_size
         # All gates in one matrix: one matmul per step computes every gate's pre-activation.
         rows = self.GATES * hidden_size
@@ -168,18 +169,8 @@ def run_sequence(cell: RecurrentCell, x: torch.Tensor, state=None):
     return torch.stack(outputs, dim=1), state
 
 
-HAND_WRITTEN = {"lstm": (LSTMCell, nn.LSTM), "gru": (GRUCell, nn.GRU)}
-"""Cell kind -> (hand-written cell class, library module class)."""
-
-
-def _seconds(fn, device: torch.device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)  # CUDA calls return before the GPU is done
-    start = time.perf_counter()
-    fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
+HAND_WRITTEN = {"lstm": LSTMCell, "gru": GRUCell}
+"""Cell kind (a key of :data:`~lecture_utils.models.CELLS`) -> its hand-written twin."""
 
 
 def time_cells(shapes=((64, 100, 48, 256),), kinds=("lstm", "gru"), repeats: int = 3,
@@ -188,22 +179,19 @@ def time_cells(shapes=((64, 100, 48, 256),), kinds=("lstm", "gru"), repeats: int
 
     ``shapes``: (batch, steps, input_size, hidden_size) tuples. Both implementations get
     the same weights and input; after one warm-up call each, they are timed in turns
-    ``repeats`` times and the best time of each is kept (the least disturbed by other
-    work on the machine). The caller's random state is left as it was.
+    ``repeats`` times with :func:`~lecture_utils.timing.best_of` (the least disturbed run). The caller's random state is left as it was.
     Returns one dict per kind and shape: ``cell, device, batch, steps, input_size,
     hidden_size, hand_ms, torch_ms, ratio`` (hand / torch: how many times slower).
     """
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, not {repeats}")
+    repeats = positive_int("repeats", repeats)
     for kind in kinds:
-        if kind not in HAND_WRITTEN:
-            raise ValueError(f"kind must be one of {sorted(HAND_WRITTEN)}, not {kind!r}")
+        one_of("kind", kind, HAND_WRITTEN)
     rows = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for kind in kinds:
-            cell_class, module_class = HAND_WRITTEN[kind]
+            cell_class, module_class = HAND_WRITTEN[kind], CELLS[kind]
             for batch, steps, input_size, hidden_size in shapes:
                 module = module_class(input_size, hidden_size, batch_first=True).to(device)
                 cell = cell_class.from_torch(module)
@@ -212,13 +200,8 @@ def time_cells(shapes=((64, 100, 48, 256),), kinds=("lstm", "gru"), repeats: int
                     "hand": lambda: run_sequence(cell, x)[0].sum().backward(),
                     "torch": lambda: module(x)[0].sum().backward(),
                 }
-                best = {}
-                for name, fn in runs.items():
-                    fn()  # warm-up: first-call allocations, cuDNN's choice of algorithm
-                    best[name] = math.inf
-                for _ in range(repeats):
-                    for name, fn in runs.items():
-                        best[name] = min(best[name], _seconds(fn, device))
+                # one warm-up call each: first-call allocations, cuDNN's choice of algorithm
+                best = {name: best_of(fn, repeats, warmup=1, device=device) for name, fn in runs.items()}
                 rows.append(dict(cell=kind, device=device.type, batch=batch, steps=steps,
                                  input_size=input_size, hidden_size=hidden_size,
                                  hand_ms=1e3 * best["hand"], torch_ms=1e3 * best["torch"],

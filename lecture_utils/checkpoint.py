@@ -1,23 +1,27 @@
 """Saving and loading any model of the package together with its vocabulary.
 
-A checkpoint holds the model's class name and ``config`` (its constructor's keyword
-arguments), so :func:`load_checkpoint` can rebuild it from ``MODEL_CLASSES`` alone,
-or check that a model built by hand is the same architecture before loading.
+A checkpoint holds where the model's class lives (``"lecture_utils.models:CharRNN"``) and
+its ``config`` (the constructor's arguments), so :func:`load_checkpoint` can rebuild it in a
+fresh process: it imports that module (only modules of this package) and finds the class in
+the registry that ``@register_model`` fills. A new lecture's model therefore needs no edit
+here. Given a model built by hand, loading checks that it is the same architecture first.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+import importlib
+
 import numpy as np
 import torch
-
-from .atomic import atomic_path
 from torch import nn
 
-from .models import MODEL_CLASSES
+from .atomic import atomic_path
+from .models import MODEL_CLASSES, model_key
 from .text import Vocab
 
-FORMAT = "lecture_utils.checkpoint/2"
+FORMAT = "lecture_utils.checkpoint/3"
+PACKAGE = __name__.rpartition(".")[0]
 PLAIN = (type(None), bool, int, float, str)
 
 
@@ -25,10 +29,21 @@ class CheckpointError(RuntimeError):
     """A checkpoint is unreadable or belongs to another model or vocabulary."""
 
 
-def _model_classes() -> dict:
-    from . import sentiment  # noqa: F401  (registers lecture 06's classifier)
-
-    return MODEL_CLASSES
+def _model_class(path, key: str) -> type[nn.Module]:
+    """The registered class ``key`` ("module:Name"), importing its module if it is one of this package's."""
+    module, _, _ = key.partition(":")
+    if key not in MODEL_CLASSES:
+        if module != PACKAGE and not module.startswith(PACKAGE + "."):
+            raise CheckpointError(f"{path} holds a {key!r}, which is not a model class of {PACKAGE}: "
+                                  "loading imports only this package's modules")
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise CheckpointError(f"{path} holds a {key!r}, but its module cannot be imported: {err}") from err
+    if key not in MODEL_CLASSES:
+        raise CheckpointError(f"{path} holds a {key!r}, which is not a registered model class "
+                              f"({', '.join(sorted(MODEL_CLASSES))})")
+    return MODEL_CLASSES[key]
 
 
 def save_checkpoint(path, model: nn.Module, vocab: Vocab | None = None, **extra) -> Path:
@@ -44,11 +59,20 @@ def save_checkpoint(path, model: nn.Module, vocab: Vocab | None = None, **extra)
     so an interrupted save never destroys the previous checkpoint.
     """
     path = Path(path)
-    name = type(model).__name__
-    if _model_classes().get(name) is not type(model):
-        raise TypeError(f"{name} is not a registered model class ({', '.join(sorted(MODEL_CLASSES))}): "
+    key = model_key(type(model))
+    if MODEL_CLASSES.get(key) is not type(model):
+        raise TypeError(f"{type(model).__name__} is not a registered model class: "
                         "decorate it with @register_model so that a checkpoint can rebuild it")
-    payload = {"format": FORMAT, "model_class": name, "config": _plain(dict(model.config), "config"),
+    size = getattr(model, "vocab_size", None)
+    if vocab is not None and size is not None and size != len(vocab):
+        raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model was built for "
+                         f"vocab_size={size}: they would not fit together when loaded")
+    broken = [name for name, t in model.state_dict().items()
+              if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if broken:
+        raise ValueError(f"the model's weights hold NaN or infinite values ({', '.join(broken[:5])}): "
+                         "a checkpoint of them could never be used")
+    payload = {"format": FORMAT, "model_class": key, "config": _plain(dict(model.config), "config"),
                "vocab": None if vocab is None else vocab.to_dict(),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                "extra": _plain(extra, "extra")}
@@ -90,10 +114,19 @@ def load_checkpoint(path, model: nn.Module | None = None, vocab: Vocab | None = 
     except Exception as err:  # a truncated file, another format
         raise CheckpointError(f"{path} is not a complete checkpoint of lecture_utils (truncated, or another "
                               f"kind of file): {type(err).__name__}: {str(err)[:200]}") from err
+    if isinstance(payload, dict) and str(payload.get("format", "")).startswith("lecture_utils.checkpoint/") \
+            and payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a {payload['format']} checkpoint of an older version of the course; "
+                              f"this one reads {FORMAT}: run the cell (or make pretrain) that saved it again")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT \
             or not {"model_class", "config", "vocab", "state_dict", "extra"} <= payload.keys():
         raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
-    saved_vocab = None if payload["vocab"] is None else Vocab.from_dict(payload["vocab"])
+    try:
+        saved_vocab = None if payload["vocab"] is None else Vocab.from_dict(payload["vocab"])
+    except (TypeError, ValueError, KeyError) as err:
+        raise CheckpointError(f"{path} holds a damaged vocabulary: {type(err).__name__}: {err}") from err
+    if not isinstance(payload["config"], dict) or not isinstance(payload["state_dict"], dict):
+        raise CheckpointError(f"{path} holds a damaged config or weights")
     if vocab is not None and saved_vocab is None:
         raise CheckpointError(f"{path} was saved without a vocabulary, but one was given to compare with")
     if vocab is not None and vocab != saved_vocab:
@@ -101,23 +134,22 @@ def load_checkpoint(path, model: nn.Module | None = None, vocab: Vocab | None = 
             f"{path} was saved with another vocabulary ({len(saved_vocab)} tokens, this one has {len(vocab)}; "
             f"only in the checkpoint: {sorted(set(saved_vocab.tokens) - set(vocab.tokens))[:10]}, "
             f"only here: {sorted(set(vocab.tokens) - set(saved_vocab.tokens))[:10]})")
-    name = payload["model_class"]
-    if model is not None and type(model).__name__ != name:
-        raise CheckpointError(f"{path} holds a {name}, not a {type(model).__name__}")
+    key = payload["model_class"]
+    if model is not None and model_key(type(model)) != key:
+        raise CheckpointError(f"{path} holds a {key}, not a {model_key(type(model))}")
     if model is not None:
-        differences = {key: (payload["config"].get(key), value) for key, value in model.config.items()
-                       if payload["config"].get(key) != value}
+        differences = {name: (payload["config"].get(name, "absent"), value) for name, value in model.config.items()
+                       if payload["config"].get(name, "absent") != value}
         if differences:
             details = ", ".join(f"{k}: checkpoint {a!r} vs model {b!r}" for k, (a, b) in differences.items())
-            raise CheckpointError(f"{path} was saved from another architecture ({details})")
+            raise CheckpointError(f"{path} was saved from another architecture ({details}); "
+                                  "load_checkpoint(path) without a model rebuilds the saved one")
     else:
-        if name not in _model_classes():
-            raise CheckpointError(f"{path} holds a {name!r}, which is not a model class of this package "
-                                  f"({', '.join(sorted(MODEL_CLASSES))})")
+        cls = _model_class(path, key)
         try:
-            model = MODEL_CLASSES[name](**payload["config"])
+            model = cls(**payload["config"])
         except (TypeError, ValueError) as err:
-            raise CheckpointError(f"{path} holds a config {name} does not accept: {err}") from err
+            raise CheckpointError(f"{path} holds a config {cls.__name__} does not accept: {err}") from err
     _check_tensors(path, payload["state_dict"], model)
     model.load_state_dict(payload["state_dict"])
     if device is not None:

@@ -11,7 +11,7 @@ compare any model with any compressor:
   training text, never on the validation text), :func:`word_baseline_perplexities`;
 * :func:`compression_rate` -- gzip, bz2 and xz from the standard library, the
   validation text counted with the training text as context;
-* :func:`nats_to_bits`, :func:`bits_to_nats`, :func:`perplexity`, :func:`perplexity_to_nats`.
+* the units (nats, bits, perplexity) are in :mod:`~lecture_utils.metrics`.
 
 Pure numpy: an n-gram is one int64 key (its symbols as digits in base V + 1), the
 tables are sorted key arrays and lookups are ``np.searchsorted``.
@@ -27,32 +27,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .batching import positive_int
-
-LN2 = math.log(2.0)
+from .checks import positive_int
+from .metrics import bits_to_nats, perplexity
 
 
 # --------------------------------------------------------------------------- units
-
-def nats_to_bits(nats):
-    """Nats per symbol -> bits per symbol (divide by ln 2)."""
-    return nats / LN2
-
-
-def bits_to_nats(bits):
-    """Bits per symbol -> nats per symbol (multiply by ln 2)."""
-    return bits * LN2
-
-
-def perplexity(nats):
-    """Perplexity exp(nats per symbol): the size of a uniform choice that is as hard."""
-    return np.exp(nats) if isinstance(nats, np.ndarray) else math.exp(nats)
-
-
-def perplexity_to_nats(ppl):
-    """Nats per symbol of a perplexity (its natural logarithm)."""
-    return np.log(ppl) if isinstance(ppl, np.ndarray) else math.log(ppl)
-
 
 def uniform_nll(vocab_size: int) -> float:
     """Nats per symbol of the uniform model over ``vocab_size`` symbols: log V."""

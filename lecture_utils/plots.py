@@ -76,32 +76,3 @@ def heatmap(matrix: np.ndarray, *, row_labels: Sequence[str], col_labels: Sequen
                     color="white" if value < np.nanmean(matrix) else "black")
     ax.figure.colorbar(image, ax=ax, label=colorbar_label)
     return ax
-
-
-def accuracy_and_position_errors(iterations, whole_accuracy, position_error, *, until=None,
-                                 whole_label: str = "верные суммы (все разряды)",
-                                 position_label: str = "разряд (0 — младший)", vmax: float = 60):
-    """Training of a sequence-to-sequence net seen two ways, side by side.
-
-    Left: the share of outputs right at every position, as a line over ``iterations``.
-    Right: ``position_error`` (checks x positions, shares 0..1) as a heatmap with
-    a labelled colour bar, one row per position, so one sees which positions are
-    learned first. ``until`` cuts both panels at that iteration.
-    """
-    iterations = np.asarray(iterations)
-    shown = iterations <= (iterations[-1] if until is None else until)
-    its = iterations[shown]
-    step = its[1] - its[0] if len(its) > 1 else 1
-    errors = 100 * np.asarray(position_error)[shown].T
-    fig, (ax_whole, ax_pos) = plt.subplots(1, 2, figsize=(13, 4.3), gridspec_kw={"width_ratios": [2, 3]})
-    ax_whole.plot(its, 100 * np.asarray(whole_accuracy)[shown])
-    ax_whole.set(title=whole_label.capitalize(), xlabel="итерация", ylabel="доля примеров, %",
-                 ylim=(-2, 102))
-    ax_whole.grid(alpha=0.3)
-    image = ax_pos.imshow(errors, origin="lower", aspect="auto", cmap="magma_r", vmin=0, vmax=vmax,
-                          extent=(its[0] - step / 2, its[-1] + step / 2, -0.5, len(errors) - 0.5))
-    ax_pos.set(title="Ошибки по разрядам", xlabel="итерация", ylabel=position_label,
-               yticks=range(len(errors)))
-    fig.colorbar(image, ax=ax_pos, label="неверных бит, %")
-    fig.tight_layout()
-    return fig

@@ -25,6 +25,8 @@ import nbformat
 from nbconvert import SlidesExporter
 from traitlets.config import Config
 
+from lecture_utils.course import LECTURES
+
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "slides" / "node_modules"
 TEMPLATES = ROOT / "slides" / "template"
@@ -92,7 +94,11 @@ def embed_figures(body: str, base: Path) -> str:
     return IMG_SRC.sub(embed, body)
 
 
-def title_of(notebook) -> str:
+def title_of(notebook, path: Path | None = None) -> str:
+    """The index's title of a deck: the course manifest's for a lecture, else the first heading."""
+    for item in LECTURES:
+        if path is not None and path.stem == item.notebook:
+            return f"Лекция {item.number}. {item.title}"
     return notebook.cells[0].source.splitlines()[0].lstrip("# ").strip()
 
 
@@ -114,7 +120,7 @@ def build(notebooks: list[Path], out: Path) -> list[Path]:
     decks, links = [], []
     for path in notebooks:
         deck = build_deck(path, out, slides)
-        title = title_of(nbformat.read(path, as_version=4))
+        title = title_of(nbformat.read(path, as_version=4), path)
         links.append(f'<li><a href="{deck.name}">{html.escape(title)}</a></li>')
         decks.append(deck)
     (out / "index.html").write_text(
@@ -126,7 +132,7 @@ def build(notebooks: list[Path], out: Path) -> list[Path]:
 
 def main(argv: list[str]) -> None:
     out = Path(argv[0]) if argv else ROOT / "build" / "slides"
-    notebooks = [Path(arg).resolve() for arg in argv[1:]] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = [Path(arg).resolve() for arg in argv[1:]] or [ROOT / item.path for item in LECTURES]
     for deck in build(notebooks, out):
         print(f"wrote {deck}")
 

@@ -1,6 +1,7 @@
 """Shared fixtures: notebooks of the course and a throwaway data cache."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -8,6 +9,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^\s)>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+HTML_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+def linked_images(notebooks=NOTEBOOKS) -> list[tuple[Path, str]]:
+    """(notebook, link) for every local figure a markdown cell shows."""
+    links = []
+    for notebook in notebooks:
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type != "markdown":
+                continue
+            for link in MARKDOWN_IMAGE.findall(cell.source) + HTML_IMAGE.findall(cell.source):
+                if not re.match(r"^(https?:|data:|attachment:)", link):
+                    links.append((notebook, link))
+    return links
 
 
 def teach_namespace(notebook: Path) -> dict:

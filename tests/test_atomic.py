@@ -1,6 +1,7 @@
-"""lecture_utils.atomic: the permissions of written files and the leftovers of killed writers."""
+"""lecture_utils.atomic: the permissions of written files, the leftovers of killed writers, and nothing else touched."""
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from lecture_utils import atomic
+from lecture_utils import atomic, data
 from lecture_utils.atomic import atomic_path, remove_stale_temporaries, scratch_dir
 
 
@@ -48,45 +49,117 @@ def dead_pid() -> int:
     return child.pid
 
 
+def ours(host: str, pid: int, stem: str) -> str:
+    """The name atomic gives a temporary of process ``pid`` on ``host``."""
+    return f"{atomic.PREFIX}{host}.{pid}.0123abcd.{stem}"
+
+
+def test_temporaries_carry_the_package_prefix_the_host_and_the_pid(tmp_path):
+    with atomic_path(tmp_path / "poem.txt") as tmp:
+        assert tmp.name.startswith(f"{atomic.PREFIX}{atomic._HOST}.{os.getpid()}.")
+        assert tmp.name.endswith(".poem.txt")
+    with scratch_dir(tmp_path) as folder:
+        assert folder.parent == tmp_path and folder.name.startswith(atomic.PREFIX)
+
+
 def test_leftovers_of_dead_writers_go_and_live_ones_stay(tmp_path):
     dead, alive = dead_pid(), os.getppid()
     host = atomic._HOST
-    killed_file = tmp_path / f".model.pt.{host}.{dead}.0123abcd.part"
-    killed_dir = tmp_path / f".download.{host}.{dead}.89abcdef.part"
-    live_file = tmp_path / f".model.pt.{host}.{alive}.0123abcd.part"
-    other_host = tmp_path / f".model.pt.another-host.{dead}.0123abcd.part"
-    mine = tmp_path / "notes.part"  # not a name atomic makes
-    for path in (killed_file, live_file, other_host, mine):
+    killed_file = tmp_path / ours(host, dead, "model.pt")
+    killed_dir = tmp_path / ours(host, dead, "download")
+    live_file = tmp_path / ours(host, alive, "model.pt")
+    other_host = tmp_path / ours("another-host", dead, "model.pt")
+    for path in (killed_file, live_file, other_host):
         path.write_bytes(b"x")
     killed_dir.mkdir()
     (killed_dir / "0.aclImdb_v1.tar.gz").write_bytes(b"x" * 1000)
 
     with atomic_path(tmp_path / "model.pt") as tmp:
         tmp.write_bytes(b"new")
-    left = {p.name for p in tmp_path.iterdir()}
-    assert left == {"model.pt", live_file.name, other_host.name, mine.name}
+    assert {p.name for p in tmp_path.iterdir()} == {"model.pt", live_file.name, other_host.name}
 
 
-def test_old_style_leftovers_go_once_they_are_old(tmp_path):
-    """Earlier versions left data/tmpXXXXXXXX/*.part folders and .name.XXXXXXXX.part files."""
-    folder = tmp_path / "tmpa1b2_c3d"
-    folder.mkdir()
-    (folder / "0.imdb_train.csv.gz.part").write_bytes(b"x")
-    single = tmp_path / ".poem.txt.k2j_x9q1.part"
-    single.write_bytes(b"x")
-    user_folder = tmp_path / "tmpa1b2c3d4"  # the user's own folder of that name: kept
-    user_folder.mkdir()
-    (user_folder / "notes.txt").write_text("mine")
-    assert remove_stale_temporaries(tmp_path) == []  # fresh: might belong to a running old version
-    hour_ago = time.time() - 2 * 3600
-    for path in (folder / "0.imdb_train.csv.gz.part", folder, single, user_folder):
-        os.utime(path, (hour_ago, hour_ago))
-    assert sorted(p.name for p in remove_stale_temporaries(tmp_path)) == sorted([folder.name, single.name])
-    assert user_folder.exists()
+def make_user_files(folder, dead: int) -> dict[str, bytes | None]:
+    """Files and folders of a user that look like temporaries of some program, all two hours old.
+
+    Returns each name with its content (None for a folder)."""
+    host = atomic._HOST
+    files = {
+        "tmp_results": b"my notes",  # tmp + 8 characters, like tempfile.mkstemp's names
+        "tmpab12cd34": b"mine",
+        ".notes.abcdefgh.part": b"a backup",
+        ".notes.backup12.part": b"another backup",
+        f".notes.txt.{host}.{dead}.0123abcd.part": b"named like an old temporary of a dead process",
+        "tmp_outputs/run1.part": b"a run's output",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tmp_scratch").mkdir()  # an empty folder
+    (folder / "tmp_outputs").mkdir()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    old = time.time() - 7200
+    for path in [*folder.rglob("*"), folder / "tmp_outputs"]:
+        os.utime(path, (old, old))
+    return {**files, "tmp_scratch": None}
+
+
+def assert_untouched(folder, files: dict[str, bytes | None]) -> None:
+    for name, content in files.items():
+        path = folder / name
+        assert path.is_dir() if content is None else path.read_bytes() == content, f"{name} was deleted"
+
+
+def _write_with_atomic_path(folder, tmp_path, monkeypatch):
+    with atomic_path(folder / "poem.txt") as tmp:
+        tmp.write_text("new")
+
+
+def _write_with_scratch_dir(folder, tmp_path, monkeypatch):
+    with scratch_dir(folder) as scratch:
+        (scratch / "archive").write_bytes(b"x")
+
+
+def _fetch_into(folder, tmp_path, monkeypatch):
+    """A dataset fetched from a mirror into a cache that is the user's folder."""
+    payload = "Мороз и солнце\n".encode()
+    digest = hashlib.sha256(payload).hexdigest()
+    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "poem.txt").write_bytes(payload)
+    monkeypatch.setenv("LECTURE_DATA_DIR", str(folder))
+    monkeypatch.setenv("LECTURE_DATA_MIRROR", str(tmp_path / "mirror"))
+    spec = data.DataFile("poem", "poem.txt", digest, "a poem", (data.Source("http://127.0.0.1:9/x", digest),))
+    assert data.fetch(spec).read_bytes() == payload
+
+
+def _save_checkpoint_into(folder, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from lecture_utils.checkpoint import save_checkpoint
+    from lecture_utils.models import CharRNN
+
+    save_checkpoint(folder / "model.pt", CharRNN(5, 4))
+
+
+@pytest.mark.parametrize("write", [_write_with_atomic_path, _write_with_scratch_dir, _fetch_into,
+                                   _save_checkpoint_into], ids=lambda f: f.__name__.strip("_"))
+def test_a_write_never_deletes_the_users_files(tmp_path, monkeypatch, write):
+    """Reliability review D1: files of the user's that looked like old temporaries were deleted."""
+    folder = tmp_path / "notebooks"
+    files = make_user_files(folder, dead_pid())
+    write(folder, tmp_path, monkeypatch)
+    assert_untouched(folder, files)
+    assert remove_stale_temporaries(folder) == []
+    assert_untouched(folder, files)
+
+
+def test_a_long_target_name_still_gets_a_temporary(tmp_path):
+    """The temporary's name stays within the 255 bytes a file system allows, whatever the target's."""
+    target = tmp_path / ("m" * 250 + ".pt")
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(b"weights")
+    assert target.read_bytes() == b"weights" and [p.name for p in tmp_path.iterdir()] == [target.name]
 
 
 def test_scratch_dir_is_removed_after_use(tmp_path):
     with scratch_dir(tmp_path) as folder:
         (folder / "archive.tar.gz").write_bytes(b"x")
-        assert folder.parent == tmp_path and folder.name.endswith(".part")
     assert list(tmp_path.iterdir()) == []

@@ -24,24 +24,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import NOTEBOOKS, ROOT
+from .conftest import NOTEBOOKS, ROOT, linked_images
+
+pytestmark = pytest.mark.integration  # a browser / a Jupyter server: not in `make unit`
 
 START_TIMEOUT_S = 120  # two loaded cores start JupyterLab in 5-20 s
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^\s)>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
-HTML_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
-
-
-def linked_images() -> list[tuple[Path, str]]:
-    """(notebook, link) for every local figure a markdown cell shows."""
-    links = []
-    for notebook in NOTEBOOKS:
-        for cell in nbformat.read(notebook, as_version=4).cells:
-            if cell.cell_type != "markdown":
-                continue
-            for link in MARKDOWN_IMAGE.findall(cell.source) + HTML_IMAGE.findall(cell.source):
-                if not re.match(r"^(https?:|data:|attachment:)", link):
-                    links.append((notebook, link))
-    return links
 
 
 def server_path(notebook: Path, link: str) -> str:

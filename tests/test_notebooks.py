@@ -6,7 +6,9 @@ import re
 import nbformat
 import pytest
 
-from .conftest import NOTEBOOKS, ROOT
+from lecture_utils.course import LECTURES
+
+from .conftest import NOTEBOOKS, ROOT, linked_images
 
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 # a carriage return with text after it on the same line: a progress bar's overwritten state
@@ -22,8 +24,8 @@ def code_cells(nb):
     return [cell for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()]
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS, "no notebooks found under notebooks/"
+def test_the_notebooks_are_the_lectures_of_the_manifest():
+    assert [p.relative_to(ROOT).as_posix() for p in NOTEBOOKS] == [item.path for item in LECTURES]
 
 
 def test_outputs_come_from_one_in_order_run(notebook):
@@ -48,10 +50,11 @@ def test_every_cell_has_slide_metadata(notebook):
         assert slide_type in SLIDE_TYPES, f"cell {index} has slide_type {slide_type!r}"
 
 
-def test_title_slide_comes_first(notebook):
+def test_title_slide_comes_first_with_the_manifest_title(notebook):
     first = notebook.cells[0]
     assert first.cell_type == "markdown" and first.metadata["slideshow"]["slide_type"] == "slide"
-    assert first.source.startswith("# Лекция "), first.source[:80]
+    item = next(item for item in LECTURES if first.source.startswith(f"# Лекция {item.number}. "))
+    assert first.source.splitlines()[0] == f"# Лекция {item.number}. {item.title}", first.source[:80]
 
 
 def test_uses_lecture_utils_and_checks_outputs(notebook):
@@ -65,11 +68,9 @@ def test_kernel_is_the_course_kernel(notebook):
     assert notebook.metadata.kernelspec.name == "rnn-course"
 
 
-def test_linked_figures_exist(notebook):
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            for target in re.findall(r"\]\((\.\./images/[^)\s]+)\)", cell.source):
-                assert (ROOT / "notebooks" / target).resolve().is_file(), f"missing figure {target}"
+def test_linked_figures_exist():
+    for path, link in linked_images():
+        assert (path.parent / link).resolve().is_file(), f"{path.name}: missing figure {link}"
 
 
 def test_progress_bars_keep_only_their_final_state(notebook):

@@ -19,6 +19,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from .conftest import NOTEBOOKS, ROOT
 
+pytestmark = pytest.mark.integration  # a browser / a Jupyter server: not in `make unit`
+
 SLIDES = ROOT / "build" / "slides"
 
 

@@ -1,6 +1,6 @@
 """`make pretrain`: train lecture 05's character LSTM for long and ship the checkpoint.
 
-Same code and configuration as the notebook's live run (lecture_utils.char_lm), only
+Same code and configuration as the notebook's live run (lecture_utils.l05_char_lm), only
 more epochs. Writes pretrained/anna_lstm.pt (weights, config, vocabulary) and
 pretrained/anna_lstm.json (how it was made and how good it is); the notebook and
 tests/test_pretrained.py load the checkpoint and check it against the JSON.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shlex
 import sys
 import time
@@ -22,24 +21,49 @@ import torch
 
 import lecture_utils as lu
 from lecture_utils.atomic import atomic_path
-from lecture_utils.batching import split_contiguous
-from lecture_utils.char_lm import ANNA_MODEL, ANNA_TRAINING, text_nll, train_char_lm
 from lecture_utils.checkpoint import save_checkpoint
 from lecture_utils.data import REGISTRY
-from lecture_utils.lm_baselines import nats_to_bits
+from lecture_utils.l05_char_lm import ANNA_MODEL, ANNA_TRAINING, SHIPPED_CHECKPOINT, train_char_lm
+from lecture_utils.metrics import nats_to_bits, text_nll
+from lecture_utils.sequences import split_contiguous
 from lecture_utils.text import Vocab
+from lecture_utils.timing import machine
 
-OUT = Path(__file__).resolve().parents[1] / "pretrained"
 VAL_FRACTION = 0.1
 
 
-def main() -> None:
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:  # also refuses NaN
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def _checkpoint_path(text: str) -> Path:
+    path = Path(text)
+    if path.suffix != ".pt":  # the info file is the same name with .json: it must not be the checkpoint
+        raise argparse.ArgumentTypeError(f"the checkpoint's name must end in .pt (its info goes to .json), "
+                                         f"got {text!r}")
+    return path
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=19)  # what the shipped run did
-    parser.add_argument("--max-minutes", type=float, default=None,
+    parser.add_argument("--epochs", type=_positive(int), default=19)  # what the shipped run did
+    parser.add_argument("--max-minutes", type=_positive(float), default=None,
                         help="start no new epoch after this many minutes")
-    parser.add_argument("--out", type=Path, default=OUT / "anna_lstm.pt")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=_checkpoint_path, default=SHIPPED_CHECKPOINT,
+                        help="the checkpoint (.pt); the info is written beside it as .json")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
 
     lu.seed_everything()
     device = lu.get_device()
@@ -70,23 +94,12 @@ def main() -> None:
         "train_loss": [round(x, 4) for x in history.train_loss],
         "val_loss": [round(x, 4) for x in history.val_loss],
         "val_nll_nats_per_char": round(val_nll, 4), "val_bits_per_char": round(nats_to_bits(val_nll), 4),
-        "training_seconds": round(seconds), "device": _device_name(device),
+        "training_seconds": round(seconds), "device": machine(device),
         "torch": torch.__version__, "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     with atomic_path(args.out.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(info, indent=2, ensure_ascii=False))
-
-
-def _device_name(device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"CPU: {cpu}, {torch.get_num_threads()} threads"
 
 
 if __name__ == "__main__":

@@ -22,12 +22,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .batching import positive_int
-from .models import register_model
-from .text import Vocab, tokenize
+from .checks import positive_int
+from .models import device_of, eval_mode, num_parameters, register_model
+from .sequences import LengthBatches, pad_batch, reverse_within
+from .text import PAD, UNK, Vocab, tokenize
 from .training import BatchLoss
 
-PAD, UNK = "<pad>", "<unk>"
+__all__ = ["PAD", "UNK", "AveragedClassifier", "ReviewBatches", "SentimentLSTM", "encode_reviews", "pad_batch",
+           "positive_probability", "predict_proba", "review_loss", "reverse_within", "tfidf_logreg"]
 POOLINGS = ("last", "max")
 
 
@@ -54,101 +56,13 @@ def encode_reviews(token_lists: Sequence[Sequence[str]], vocab: Vocab, max_len: 
     return encoded
 
 
-def pad_batch(reviews: Sequence[torch.Tensor], pad_id: int = 0, length: int | None = None,
-              side: str = "right") -> torch.Tensor:
-    """Reviews as one (batch, length) tensor; padding on the ``side`` "right" or "left"."""
-    length = max(len(r) for r in reviews) if length is None else length
-    out = torch.full((len(reviews), length), pad_id, dtype=torch.long)
-    for row, review in enumerate(reviews):
-        review = review[:length]
-        if side == "right":
-            out[row, :len(review)] = review
-        else:
-            out[row, length - len(review):] = review
-    return out
+class ReviewBatches(LengthBatches):
+    """Reviews and their labels as batches ``(ids, lengths, labels)``: :class:`~lecture_utils.sequences.LengthBatches`
+    with the labels as float (0. negative, 1. positive), as binary cross-entropy wants them."""
 
-
-class ReviewBatches:
-    """Reviews and labels as batches ``(ids, lengths, labels)``, read anew on every pass.
-
-    * ``by_length=True``: reviews of similar length share a batch, so a batch is padded
-      (on the right) only to its longest review. The batches carry the true ``lengths``
-      (int64 on the CPU, as :func:`~torch.nn.utils.rnn.pack_padded_sequence` wants them).
-      With ``shuffle``, each pass shuffles the reviews, sorts them by length inside
-      pools of ``pool`` batches and shuffles the order of the batches: different batches
-      every epoch, yet little padding.
-    * ``pad_to=N``: the naive way -- every batch is padded to ``N`` ids, and ``lengths`` is
-      None, so the model reads the padding as if it were text. ``pad_side="left"`` puts the
-      padding before the review (Keras' ``pad_sequences`` default).
-
-    ``labels`` are float (0. negative, 1. positive), as binary cross-entropy wants them.
-    Shuffling uses its own generator, seeded by ``seed``: the same batches in every run.
-    """
-
-    def __init__(self, reviews: Sequence[torch.Tensor], labels, batch_size: int = 64, *,
-                 by_length: bool = True, pad_to: int | None = None, shuffle: bool = False,
-                 pool: int = 50, pad_id: int = 0, pad_side: str = "right", seed: int = 0):
-        labels = torch.as_tensor(np.asarray(labels), dtype=torch.float32)
-        if len(reviews) != len(labels):
-            raise ValueError(f"{len(reviews)} reviews but {len(labels)} labels")
-        if len(reviews) == 0:
-            raise ValueError("no reviews to batch")
-        batch_size = positive_int("batch_size", batch_size)
-        if pad_to is not None and by_length:
-            raise ValueError("pad_to pads every batch to one length: use it with by_length=False")
-        if pad_side not in ("right", "left"):
-            raise ValueError(f"pad_side must be 'right' or 'left', not {pad_side!r}")
-        if pad_side == "left" and pad_to is None:  # the model finds a review's end by its length
-            raise ValueError("batches with lengths are padded on the right; pad_side='left' needs pad_to")
-        self.reviews, self.labels = list(reviews), labels
-        self.lengths = torch.tensor([len(r) for r in self.reviews], dtype=torch.long)
-        if int(self.lengths.min()) < 1:
-            raise ValueError("a review has no ids: encode_reviews gives every review at least one")
-        self.batch_size, self.by_length, self.pad_to, self.shuffle = batch_size, by_length, pad_to, shuffle
-        self.pool, self.pad_id, self.pad_side = pool, pad_id, pad_side
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        return -(-len(self.reviews) // self.batch_size)
-
-    def _order(self) -> list[torch.Tensor]:
-        n = len(self.reviews)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        if self.by_length:
-            size = self.batch_size * self.pool if self.shuffle else n
-            order = torch.cat([chunk[torch.argsort(self.lengths[chunk], stable=True)]
-                               for chunk in order.split(size)])
-        batches = list(order.split(self.batch_size))
-        if self.shuffle and self.by_length:  # otherwise every epoch runs from short to long
-            batches = [batches[i] for i in torch.randperm(len(batches), generator=self.generator)]
-        return batches
-
-    def __iter__(self):
-        for index in self._order():
-            reviews = [self.reviews[i] for i in index]
-            if self.pad_to is not None:
-                yield (pad_batch(reviews, self.pad_id, self.pad_to, self.pad_side), None,
-                       self.labels[index])
-            else:
-                yield (pad_batch(reviews, self.pad_id, side=self.pad_side), self.lengths[index],
-                       self.labels[index])
-
-    def padding_share(self) -> float:
-        """The share of padding among all ids of one pass: what the model computes for nothing."""
-        real = padded = 0
-        for ids, _, _ in self:
-            padded += ids.numel()
-            real += int((ids != self.pad_id).sum())
-        return 1 - real / padded
-
-
-def reverse_within(lengths: torch.Tensor, width: int) -> torch.Tensor:
-    """Column indices (batch, width) that read each row's first ``lengths[i]`` positions
-    backwards and leave the padding after them in place: for length 3 and width 5,
-    ``[2, 1, 0, 3, 4]``. ``x.gather(1, index)`` reverses every review inside its own length."""
-    steps = torch.arange(width, device=lengths.device)[None, :]
-    ends = lengths[:, None] - 1
-    return torch.where(steps <= ends, ends - steps, steps)
+    def __init__(self, reviews: Sequence[torch.Tensor], labels, batch_size: int = 64, **kwargs):
+        super().__init__(reviews, labels, batch_size, **kwargs)
+        self.targets = self.targets.to(torch.float32)
 
 
 @register_model
@@ -159,7 +73,7 @@ class SentimentLSTM(nn.Module):
     ``bidirectional``, concatenated with the state of a second LSTM that read the review
     from its last word back to its first). ``pooling="max"``: the maximum of every output
     feature over all the review's words. ``dropout`` acts on the embeddings and on the
-    pooled vector. ``config`` holds the constructor's arguments for checkpoints.
+    pooled vector.
 
     ``embedding_scale``: the embeddings start uniform in [-scale, scale] (Keras' default,
     0.05); None keeps torch's N(0, 1). Adam moves every weight by about the learning rate
@@ -181,9 +95,6 @@ class SentimentLSTM(nn.Module):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-        self.config = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, hidden_size=hidden_size,
-                           bidirectional=bidirectional, pooling=pooling, dropout=dropout, pad_id=pad_id,
-                           embedding_scale=embedding_scale, word_dropout=word_dropout)
         self.pooling = pooling
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
         if embedding_scale is not None:
@@ -222,7 +133,7 @@ class SentimentLSTM(nn.Module):
         return self.head(self.dropout(self.features(ids, lengths))).squeeze(-1)
 
     def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+        return num_parameters(self)
 
 
 class AveragedClassifier(nn.Module):
@@ -248,7 +159,7 @@ class AveragedClassifier(nn.Module):
         return torch.logit(probs, eps=1e-7)
 
 
-def review_loss(model, batch) -> BatchLoss:
+def review_loss(model, batch, state=None) -> BatchLoss:
     """The loss for :func:`~lecture_utils.training.fit`: binary cross-entropy on the logit,
     summed over the reviews of ``batch = (ids, lengths or None, labels)``, and the number of
     reviews classified right (``metrics["accuracy"]``, a sum that fit divides by the count)."""
@@ -260,18 +171,18 @@ def review_loss(model, batch) -> BatchLoss:
 
 
 @torch.no_grad()
-def predict_proba(model, reviews: Sequence[torch.Tensor], batch_size: int = 256) -> np.ndarray:
-    """P(positive) of every review, in the order given (batched by length, padding skipped, eval mode)."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        probs = np.empty(len(reviews), dtype=np.float64)
-        batches = ReviewBatches(reviews, np.zeros(len(reviews)), batch_size, pad_id=model.config["pad_id"])
-        for index, (ids, lengths, _) in zip(batches._order(), batches):
-            probs[index.numpy()] = torch.sigmoid(model(ids.to(device), lengths)).cpu().double().numpy()
-    finally:
-        model.train(was_training)
+def predict_proba(model, reviews: Sequence[torch.Tensor], batch_size: int = 256, pad_id: int = 0) -> np.ndarray:
+    """P(positive) of every review, in the order given (batched by length, padded with ``pad_id``
+    on the right and skipped by the lengths, in eval mode)."""
+    device = device_of(model)
+    batch_size = positive_int("batch_size", batch_size)
+    lengths = torch.tensor([len(r) for r in reviews], dtype=torch.long)
+    order = torch.argsort(lengths, stable=True)  # similar lengths together: little padding
+    probs = np.empty(len(reviews), dtype=np.float64)
+    with eval_mode(model):
+        for index in order.split(batch_size):
+            ids = pad_batch([reviews[i] for i in index], pad_id)
+            probs[index.numpy()] = torch.sigmoid(model(ids.to(device), lengths[index])).cpu().double().numpy()
     return probs
 
 

@@ -1,8 +1,8 @@
-"""What the units of a recurrent language model follow: record every unit's state at every
-character of a text, correlate it with features of the text, and show the text coloured by one unit.
+"""Lecture 05: a character language model of «Анна Каренина» and what its units follow.
 
-Lecture 05 uses it on its character LSTM:
-
+* :data:`ANNA_MODEL`, :data:`ANNA_TRAINING`, :func:`train_char_lm` -- the model and its training,
+  shared by the notebook's live run and ``make pretrain`` (tools/pretrain.py), so the shipped
+  checkpoint comes from the same code and settings as the curve the students watch;
 * :func:`record_states` -- the hidden state ``h`` (and, for an LSTM, the cell state ``c``)
   of every layer after every character, as numpy arrays aligned with the text;
 * :func:`text_features` -- visible features of the text read so far (inside a dialogue
@@ -15,10 +15,51 @@ Lecture 05 uses it on its character LSTM:
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import numpy as np
+import torch
 
-from .batching import positive_int
+from .checks import positive_int
+from .metrics import scoring_windows
+from .models import CharRNN, check_ids, device_of, eval_mode
+from .sequences import TextWindows, as_id_tensor
+from .training import History, fit, stream_token_loss
+
+
+SHIPPED_CHECKPOINT = Path(__file__).resolve().parents[1] / "pretrained" / "anna_lstm.pt"
+"""The checkpoint ``make pretrain`` writes and the notebook loads (its info: the same name, ``.json``)."""
+
+ANNA_MODEL = dict(cell="lstm", num_layers=2, hidden_size=384, embedding_dim=48, dropout=0.25)
+"""CharRNN arguments besides ``vocab_size``: 1.9 M weights, a checkpoint under 8 MB."""
+
+ANNA_TRAINING = dict(batch_size=64, seq_len=100, lr=2e-3, lr_decay=0.9, clip=1.0)
+"""64 tracks read 100 characters at a time; Adam at 2e-3, times 0.9 after every epoch."""
+
+
+def train_char_lm(train_ids, val_ids, vocab_size: int, epochs: int, *, model_config: dict | None = None,
+                  training: dict | None = None, max_seconds: float | None = None, device=None,
+                  on_epoch=None, desc: str = "обучение") -> tuple[CharRNN, History]:
+    """A fresh CharRNN trained on ``train_ids`` with the state carried across windows.
+
+    ``model_config`` and ``training`` override single entries of ``ANNA_MODEL`` and
+    ``ANNA_TRAINING`` (an unknown key is refused by name). The validation text is read as
+    :func:`~lecture_utils.metrics.text_nll` reads it. Seed before calling for reproducible weights.
+    """
+    unknown = sorted(set(training or {}) - set(ANNA_TRAINING))
+    if unknown:
+        raise ValueError(f"unknown training setting(s) {unknown}: the settings are {sorted(ANNA_TRAINING)}")
+    settings = {**ANNA_TRAINING, **(training or {})}
+    model = CharRNN(vocab_size, **{**ANNA_MODEL, **(model_config or {})})
+    if device is not None:
+        model.to(device)
+    train = TextWindows(train_ids, settings["batch_size"], settings["seq_len"])
+    val = scoring_windows(val_ids)
+    history = fit(model, train, val, loss_fn=stream_token_loss, epochs=epochs,
+                  lr=settings["lr"], lr_decay=settings["lr_decay"], clip=settings["clip"],
+                  max_seconds=max_seconds, on_epoch=on_epoch, desc=desc)
+    return model, history
+
 
 DASHES = "–—"
 """Dialogue dashes: the text of «Анна Каренина» uses the en dash, other texts the em dash."""
@@ -38,10 +79,8 @@ def record_states(model, ids, n_tracks: int = 64) -> dict[str, np.ndarray]:
     contiguous tracks read side by side (each starts from a zero state, as in training);
     the tail that does not fill the tracks is dropped, so N = n_tracks * (len(ids) // n_tracks).
     """
-    import torch
-
     n_tracks = positive_int("n_tracks", n_tracks)
-    ids = torch.as_tensor(ids, dtype=torch.long)
+    ids = as_id_tensor(ids, "ids")
     if ids.ndim != 1:
         raise ValueError(f"ids must be 1-D (one text), got shape {tuple(ids.shape)}")
     length = len(ids) // n_tracks
@@ -53,28 +92,24 @@ def record_states(model, ids, n_tracks: int = 64) -> dict[str, np.ndarray]:
                             f"not a {type(model).__name__}")
     if getattr(model, "condition", None) is not None:
         raise ValueError("record_states does not feed conditions: use a model without num_conditions")
-    device = next(model.parameters()).device
+    check_ids(ids, model.embedding.num_embeddings, "ids")
+    device = device_of(model)
     tracks = ids[:n_tracks * length].reshape(n_tracks, length).to(device)
     is_lstm = isinstance(model.rnn, torch.nn.LSTM)
     layers = model.rnn.num_layers
     shape = (n_tracks, length, model.rnn.hidden_size)
     h_steps = [torch.empty(shape, device=device) for _ in range(layers)]
     c_steps = [torch.empty(shape, device=device) for _ in range(layers)] if is_lstm else []
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            inputs = model.embedding(tracks)             # (tracks, length, embedding)
-            state = None
-            for t in range(length):
-                _, state = model.rnn(inputs[:, t:t + 1], state)
-                h, c = state if is_lstm else (state, None)
-                for layer in range(layers):
-                    h_steps[layer][:, t] = h[layer]
-                    if is_lstm:
-                        c_steps[layer][:, t] = c[layer]
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        inputs = model.embedding(tracks)             # (tracks, length, embedding)
+        state = None
+        for t in range(length):
+            _, state = model.rnn(inputs[:, t:t + 1], state)
+            h, c = state if is_lstm else (state, None)
+            for layer in range(layers):
+                h_steps[layer][:, t] = h[layer]
+                if is_lstm:
+                    c_steps[layer][:, t] = c[layer]
     states = {}
     for kind, steps in (("h", h_steps), ("c", c_steps)):
         for layer, values in enumerate(steps, start=1):

@@ -1,0 +1,72 @@
+"""Units of a language model's loss, and the loss of a model on a whole text.
+
+A model that gives the next symbol probability p codes it in -ln p nats or -log2 p bits;
+the mean over a text is its negative log-likelihood (NLL) per symbol. Perplexity exp(NLL)
+is the size of a uniform choice that is as hard.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .checks import positive_int
+
+LN2 = math.log(2.0)
+
+
+def nats_to_bits(nats):
+    """Nats per symbol -> bits per symbol (divide by ln 2)."""
+    return nats / LN2
+
+
+def bits_to_nats(bits):
+    """Bits per symbol -> nats per symbol (multiply by ln 2)."""
+    return bits * LN2
+
+
+def perplexity(nats):
+    """Perplexity exp(nats per symbol): the size of a uniform choice that is as hard.
+
+    NLL is never negative, so a negative value is refused; a value too large for a float
+    gives ``inf`` rather than an ``OverflowError``."""
+    values = np.asarray(nats, dtype=float)
+    if np.any(values < 0) or np.any(np.isnan(values)):
+        raise ValueError(f"a negative log-likelihood per symbol is >= 0, got {nats!r}")
+    with np.errstate(over="ignore"):
+        result = np.exp(values)
+    return result if isinstance(nats, np.ndarray) else float(result)
+
+
+def perplexity_to_nats(ppl):
+    """Nats per symbol of a perplexity (its natural logarithm); a perplexity is >= 1."""
+    values = np.asarray(ppl, dtype=float)
+    if np.any(values < 1) or np.any(np.isnan(values)):
+        raise ValueError(f"a perplexity is at least 1 (one certain choice), got {ppl!r}")
+    result = np.log(values)
+    return result if isinstance(ppl, np.ndarray) else float(result)
+
+
+SCORING_TRACKS, SCORING_WINDOW = 16, 256
+"""How a text is read to score it: 16 tracks in windows of 256 ids, the state carried."""
+
+
+def scoring_windows(ids, batch_size: int = SCORING_TRACKS, seq_len: int = SCORING_WINDOW):
+    """The windows a text is scored in: ``batch_size`` tracks (fewer for a text too short to
+    give each track two ids) read ``seq_len`` ids at a time."""
+    from .sequences import TextWindows
+
+    batch_size, seq_len = positive_int("batch_size", batch_size), positive_int("seq_len", seq_len)
+    if len(ids) < 4:
+        raise ValueError(f"a text of {len(ids)} ids is too short to score (at least 4: two tracks of an "
+                         "input and its target)")
+    return TextWindows(ids, min(batch_size, len(ids) // 2), seq_len)
+
+
+def text_nll(model, ids, batch_size: int = SCORING_TRACKS, seq_len: int = SCORING_WINDOW) -> float:
+    """Mean negative log-likelihood of a text in nats per symbol, read as ``batch_size``
+    tracks in windows of ``seq_len`` with the state carried (only the start of each track
+    is read without context). Lecture 05 reads its validation text this way everywhere."""
+    from .training import evaluate, stream_token_loss
+
+    return evaluate(model, scoring_windows(ids, batch_size, seq_len), stream_token_loss)["loss"]
