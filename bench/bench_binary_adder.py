@@ -2,7 +2,7 @@
 
 The lecture's hand-written forward pass handles one pair; the package's
 ``forward_batch`` runs all pairs as one matrix product per time step. Both
-compute the same states (tests/test_binary_adder.py), so the ratio is what
+compute the same states (tests/test_l03_binary_adder.py), so the ratio is what
 batching buys when the notebook measures accuracy during training.
 """
 from __future__ import annotations

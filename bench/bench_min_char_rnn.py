@@ -24,16 +24,15 @@ The lecture only states the result (same losses, faster) and points here for the
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 import lecture_utils as lu
-from lecture_utils.course import lecture
+from lecture_utils import course
 from lecture_utils.data import REPO_ROOT
 from lecture_utils.l02_min_char_rnn import CharTrainer, NumpyRNN
 from lecture_utils.teach import teach_namespace
 from lecture_utils.text import Vocab
+from lecture_utils.timing import best_of
 
 ITERATIONS = 2000
 WARM_UP = 3000
@@ -41,9 +40,8 @@ REPEATS = 3  # this shared 2-core VM's speed drifts; the best of a few runs is t
 
 
 def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    """Seconds of one call of ``fn`` (the runs here continue a state, so no warm-up call)."""
+    return best_of(fn, repeats=1, warmup=0)
 
 
 def fresh_trainer(data, vocab_size: int) -> CharTrainer:
@@ -82,7 +80,7 @@ def cold_start_sensitivity(data, vocab_size: int) -> float:
 
 
 def run() -> list[dict]:
-    lecture = teach_namespace(REPO_ROOT / lecture(2).path)
+    lecture = teach_namespace(REPO_ROOT / course.lecture(2).path)
     text = lu.load_text("karamazov_ru")
     vocab = Vocab.build([text])
     data = np.array(vocab.encode(text))
@@ -98,7 +96,8 @@ def run() -> list[dict]:
                              batch_size=batch)
         tracks.step()  # allocate the buffers
         updates = max(20, 2000 // batch)
-        best = min(timed(lambda: [tracks.step() for _ in range(updates)]) for _ in range(REPEATS))
+        best = best_of(lambda tracks=tracks, updates=updates: [tracks.step() for _ in range(updates)],
+                       repeats=REPEATS, warmup=0)
         chars_per_second[batch] = updates * batch * 25 / best
     return [
         {

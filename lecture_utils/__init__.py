@@ -9,7 +9,7 @@ Core:
 
 * :mod:`~lecture_utils.config` -- run mode (full / smoke), seeding, device;
 * :mod:`~lecture_utils.checks` -- argument checks with errors that name the value;
-* :mod:`~lecture_utils.data` -- the dataset registry and loaders; :mod:`~lecture_utils.fetch` --
+* :mod:`~lecture_utils.data` -- the dataset registry and loaders; :mod:`~lecture_utils.fetching` --
   cache, mirror and verified download; :mod:`~lecture_utils.atomic` -- atomic file writes;
 * :mod:`~lecture_utils.text` -- one vocabulary for characters and words, the tokenizer, special tokens;
 * :mod:`~lecture_utils.sequences` -- splits, text windows, padded batches by length, teacher forcing;
@@ -37,9 +37,9 @@ Lectures:
 The torch modules are imported on demand (``from lecture_utils.models import CharRNN``)
 so that the numpy lectures do not wait for torch to load.
 """
+from . import plots
 from .config import SEED, by_mode, get_device, is_smoke, mode_name, seed_everything
 from .fetching import DataError
-from . import plots
 from .progress import progress
 
 __all__ = [

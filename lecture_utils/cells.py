@@ -73,7 +73,7 @@ class RecurrentCell(nn.Module):
                                  f"got {tuple(s.shape)}")
 
     @classmethod
-    def from_torch(cls, module: nn.Module, layer: int = 0) -> "RecurrentCell":
+    def from_torch(cls, module: nn.Module, layer: int = 0) -> RecurrentCell:
         """A hand-written cell holding a copy of layer ``layer`` of ``module``'s weights
         (``nn.LSTM`` / ``nn.GRU``, forward direction, or ``nn.LSTMCell`` / ``nn.GRUCell``),
         on the module's device and dtype."""
@@ -178,8 +178,9 @@ def time_cells(shapes=((64, 100, 48, 256),), kinds=("lstm", "gru"), repeats: int
     """Time forward + backward of the hand-written loop against the library module.
 
     ``shapes``: (batch, steps, input_size, hidden_size) tuples. Both implementations get
-    the same weights and input; after one warm-up call each, they are timed in turns
-    ``repeats`` times with :func:`~lecture_utils.timing.best_of` (the least disturbed run). The caller's random state is left as it was.
+    the same weights and input; after one warm-up call each, each is timed ``repeats`` times
+    with :func:`~lecture_utils.timing.best_of` (the least disturbed run counts). The caller's
+    random state is left as it was.
     Returns one dict per kind and shape: ``cell, device, batch, steps, input_size,
     hidden_size, hand_ms, torch_ms, ratio`` (hand / torch: how many times slower).
     """
@@ -197,8 +198,8 @@ def time_cells(shapes=((64, 100, 48, 256),), kinds=("lstm", "gru"), repeats: int
                 cell = cell_class.from_torch(module)
                 x = torch.randn(batch, steps, input_size).to(device).requires_grad_()
                 runs = {
-                    "hand": lambda: run_sequence(cell, x)[0].sum().backward(),
-                    "torch": lambda: module(x)[0].sum().backward(),
+                    "hand": lambda cell=cell, x=x: run_sequence(cell, x)[0].sum().backward(),
+                    "torch": lambda module=module, x=x: module(x)[0].sum().backward(),
                 }
                 # one warm-up call each: first-call allocations, cuDNN's choice of algorithm
                 best = {name: best_of(fn, repeats, warmup=1, device=device) for name, fn in runs.items()}

@@ -8,9 +8,8 @@ here. Given a model built by hand, loading checks that it is the same architectu
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import importlib
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,6 +30,8 @@ class CheckpointError(RuntimeError):
 
 def _model_class(path, key: str) -> type[nn.Module]:
     """The registered class ``key`` ("module:Name"), importing its module if it is one of this package's."""
+    if not isinstance(key, str) or ":" not in key:
+        raise CheckpointError(f"{path} names its model class as {key!r}, not as 'module:Class': a damaged file")
     module, _, _ = key.partition(":")
     if key not in MODEL_CLASSES:
         if module != PACKAGE and not module.startswith(PACKAGE + "."):
@@ -123,7 +124,7 @@ def load_checkpoint(path, model: nn.Module | None = None, vocab: Vocab | None = 
         raise CheckpointError(f"{path} is not a {FORMAT} checkpoint")
     try:
         saved_vocab = None if payload["vocab"] is None else Vocab.from_dict(payload["vocab"])
-    except (TypeError, ValueError, KeyError) as err:
+    except Exception as err:  # whatever a damaged dict makes from_dict raise
         raise CheckpointError(f"{path} holds a damaged vocabulary: {type(err).__name__}: {err}") from err
     if not isinstance(payload["config"], dict) or not isinstance(payload["state_dict"], dict):
         raise CheckpointError(f"{path} holds a damaged config or weights")
@@ -148,7 +149,7 @@ def load_checkpoint(path, model: nn.Module | None = None, vocab: Vocab | None = 
         cls = _model_class(path, key)
         try:
             model = cls(**payload["config"])
-        except (TypeError, ValueError) as err:
+        except Exception as err:  # ours (TypeError, ValueError) or torch's (a negative size: RuntimeError)
             raise CheckpointError(f"{path} holds a config {cls.__name__} does not accept: {err}") from err
     _check_tensors(path, payload["state_dict"], model)
     model.load_state_dict(payload["state_dict"])

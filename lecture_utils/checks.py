@@ -11,8 +11,18 @@ import numbers
 import operator
 
 
+def _is_bool(value) -> bool:
+    """A Python, numpy or torch bool (``torch.tensor(True)`` passes ``operator.index`` as 1)."""
+    return isinstance(value, bool) or str(getattr(value, "dtype", "")) in ("bool", "torch.bool")
+
+
+def _scalar(value) -> bool:
+    """Not an array or tensor of one or more dimensions (torch reads ``tensor([3])`` as the index 3)."""
+    return getattr(value, "ndim", 0) == 0
+
+
 def _integer(name: str, value, what: str) -> int:
-    if isinstance(value, bool) or isinstance(value, float):
+    if _is_bool(value) or isinstance(value, float) or not _scalar(value):
         raise ValueError(f"{name} must be {what}, got {value!r}")
     try:
         return operator.index(value)
@@ -42,10 +52,11 @@ def optional_positive_int(name: str, value) -> int | None:
 
 
 def real(name: str, value) -> float:
-    """``value`` as a finite float (ints and numpy floats accepted; bools, str, NaN, inf refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    number = float(value)
+    """``value`` as a finite float (Python, numpy and torch ints and floats accepted, also as 0-d
+    arrays or tensors; bools, str, complex, NaN, inf refused)."""
+    dtype = str(getattr(value, "dtype", ""))
+    numeric = isinstance(value, numbers.Real) or "int" in dtype or "float" in dtype
+    number = float(value) if numeric and _scalar(value) and not _is_bool(value) else math.nan
     if not math.isfinite(number):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return number

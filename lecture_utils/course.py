@@ -26,7 +26,8 @@ class Lecture:
 LECTURES: tuple[Lecture, ...] = (
     Lecture(1, "01_rnn_theory", "Рекуррентные сети: теория", "l01_theory",
             models=("lecture_utils.models:LastStepClassifier",)),
-    Lecture(2, "02_min_char_rnn", "min-char-rnn: символьная RNN на numpy", "l02_min_char_rnn", datasets=("karamazov_ru",)),
+    Lecture(2, "02_min_char_rnn", "min-char-rnn: символьная RNN на numpy", "l02_min_char_rnn",
+            datasets=("karamazov_ru",)),
     Lecture(3, "03_binary_addition", "Двоичное сложение рекуррентной сетью на numpy", "l03_binary_adder"),
     Lecture(4, "04_name_generation", "Генерация русских имён символьной RNN", "l04_names", datasets=("russian_names",),
             models=("lecture_utils.models:CharRNN",)),
@@ -37,7 +38,7 @@ LECTURES: tuple[Lecture, ...] = (
 )
 
 CORE_MODULES: tuple[str, ...] = (
-    "config", "checks", "data", "fetch", "atomic", "text", "sequences", "models", "cells", "training",
+    "config", "checks", "data", "fetching", "atomic", "text", "sequences", "models", "cells", "training",
     "metrics", "lm_baselines", "sampling", "checkpoint", "plots", "progress", "timing", "course", "teach",
 )
 """The lecture-agnostic core: none of these imports a lecture module."""

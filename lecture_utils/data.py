@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .checks import one_of
 from .fetching import READ_ERRORS, REPO_ROOT, DataError, DataFile, Source, damaged_file_error, fetch_file, sha256_of
 from .progress import progress
 
@@ -253,34 +254,30 @@ def load_text(name: str) -> str:
     return text
 
 
-def _read_table(spec: DataFile, columns: list[str], **kwargs) -> pd.DataFrame:
-    """The CSV of ``spec`` with exactly ``columns``, or a :class:`DataError` saying how to refresh it."""
+def _read_table(spec: DataFile, allowed: dict[str, list | None], **kwargs) -> pd.DataFrame:
+    """The CSV of ``spec``: exactly the columns of ``allowed``, each holding only its allowed values
+    (None: any), or a :class:`DataError` saying how to refresh the file."""
     path = fetch(spec)
     with _reading(spec, path, "a UTF-8 CSV"):
         table = pd.read_csv(path, encoding="utf-8", keep_default_na=False, **kwargs)
-    if list(table.columns) != columns:
-        raise damaged_file_error(spec, path, f"has the columns {list(table.columns)[:5]}, not {columns}")
+    if list(table.columns) != list(allowed):
+        raise damaged_file_error(spec, path, f"has the columns {list(table.columns)[:5]}, not {list(allowed)}")
+    for column, values in allowed.items():
+        if values is not None and not table[column].isin(values).all():
+            raise damaged_file_error(spec, path, f"holds values of {column!r} other than {values}")
     return table
 
 
 def load_names() -> pd.DataFrame:
     """Russian first names: a DataFrame with columns ``name`` (lower case) and ``gender`` (f/m)."""
-    spec = _spec("russian_names")
-    names = _read_table(spec, ["name", "gender"], dtype=str)
-    if not names.gender.isin(["f", "m"]).all():
-        raise damaged_file_error(spec, fetch(spec), "holds genders other than 'f' and 'm'")
-    return names
+    return _read_table(_spec("russian_names"), {"name": None, "gender": ["f", "m"]}, dtype=str)
 
 
 def load_imdb(split: str) -> pd.DataFrame:
     """IMDB reviews of ``split`` ("train" or "test"): columns ``text`` (cleaned by the registry
     entry: no ``<br />`` tags) and ``label`` (0 negative, 1 positive)."""
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-    spec = _spec(f"imdb_{split}")
-    reviews = _read_table(spec, ["text", "label"])
-    if not reviews.label.isin([0, 1]).all():
-        raise damaged_file_error(spec, fetch(spec), "holds labels other than 0 and 1")
+    spec = _spec(f"imdb_{one_of('split', split, ('train', 'test'))}")
+    reviews = _read_table(spec, {"text": None, "label": [0, 1]})
     if spec.clean is not None:
         reviews["text"] = reviews["text"].map(spec.clean)
     return reviews

@@ -72,17 +72,22 @@ class MemoryRun:
 
 class FreshBatches:
     """``steps`` new training batches of the memory task on every pass (one "epoch" of ``fit``),
-    drawn from one generator, so every pass continues the same seeded stream of data."""
+    drawn from one generator, so every pass continues the same seeded stream of data; with
+    ``total``, the passes stop once that many batches have been drawn (the last one is shorter)."""
 
-    def __init__(self, steps: int, batch_size: int, distractors: int, generator: torch.Generator, **make):
+    def __init__(self, steps: int, batch_size: int, distractors: int, generator: torch.Generator,
+                 total: int | None = None, **make):
         self.steps, self.batch_size, self.distractors = steps, batch_size, distractors
-        self.generator, self.make = generator, make
+        self.generator, self.make, self.left = generator, make, total
 
     def __len__(self) -> int:
         return self.steps
 
     def __iter__(self):
-        for _ in range(self.steps):
+        count = self.steps if self.left is None else min(self.steps, self.left)
+        for _ in range(count):
+            if self.left is not None:
+                self.left -= 1
             yield first_symbol_batch(self.batch_size, self.distractors, generator=self.generator, **self.make)
 
 
@@ -99,21 +104,22 @@ def steps_to_solve(model: nn.Module, distractors: int, *, budget: int, batch_siz
                    target: float = 0.99, seed: int = 0, n_signals: int = 4, n_noise: int = 4) -> MemoryRun:
     """Train ``model`` with :func:`~lecture_utils.training.fit` on fresh batches until its accuracy
     on a fixed held-out batch reaches ``target`` or ``budget`` updates have been made; return
-    the accuracy curve. One epoch of ``fit`` is ``eval_every`` updates.
+    the accuracy curve. One epoch of ``fit`` is ``eval_every`` updates (the last one fewer when
+    ``budget`` is not a multiple of ``eval_every``), and the model is measured after each.
 
     The held-out batch and the training batches come from generators seeded by ``seed``, so
     every model in a comparison sees the same data.
     """
     budget, eval_every = positive_int("budget", budget), positive_int("eval_every", eval_every)
     make = dict(n_signals=n_signals, n_noise=n_noise)
-    held_out = [first_symbol_batch(eval_size, distractors, generator=torch.Generator().manual_seed(seed + 1),
-                                   **make)]
+    held_out = [first_symbol_batch(positive_int("eval_size", eval_size), distractors,
+                                   generator=torch.Generator().manual_seed(seed + 1), **make)]
     train = FreshBatches(eval_every, positive_int("batch_size", batch_size), distractors,
-                         torch.Generator().manual_seed(seed), **make)
+                         torch.Generator().manual_seed(seed), total=budget, **make)
     run = MemoryRun(solved_at=None)
 
     def solved(epoch: int, history) -> bool:
-        run.steps.append((epoch + 1) * eval_every)
+        run.steps.append(min((epoch + 1) * eval_every, budget))
         run.accuracy.append(history.val_metrics["accuracy"][-1])
         if run.accuracy[-1] >= target:
             run.solved_at = run.steps[-1]

@@ -550,8 +550,8 @@ def _probabilities(scores: np.ndarray, temperature: float, position: int) -> np.
     """``softmax(scores / temperature)``, or an error that says why it cannot be computed."""
     if not np.all(np.isfinite(scores)):
         bad = "NaN" if np.isnan(scores).any() else "inf"
-        raise ValueError(f"the model's scores for sampled id {position} hold {bad}: its weights (or the state) "
-                         "hold NaN or inf (a training run that diverged?)")
+        raise ValueError(f"the model's scores hold {bad} after {position} sampled id(s): its weights (or the "
+                         "state) hold NaN or inf (a training run that diverged?)")
     with np.errstate(over="ignore"):
         z = scores / temperature
     if not np.all(np.isfinite(z)):

@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checks import positive_int
+from .checks import positive, positive_int, short
 from .metrics import scoring_windows
 from .models import CharRNN, check_ids, device_of, eval_mode
 from .sequences import TextWindows, as_id_tensor
 from .training import History, fit, stream_token_loss
-
 
 SHIPPED_CHECKPOINT = Path(__file__).resolve().parents[1] / "pretrained" / "anna_lstm.pt"
 """The checkpoint ``make pretrain`` writes and the notebook loads (its info: the same name, ``.json``)."""
@@ -50,6 +49,10 @@ def train_char_lm(train_ids, val_ids, vocab_size: int, epochs: int, *, model_con
     if unknown:
         raise ValueError(f"unknown training setting(s) {unknown}: the settings are {sorted(ANNA_TRAINING)}")
     settings = {**ANNA_TRAINING, **(training or {})}
+    vocab_size = positive_int("vocab_size", vocab_size)
+    for name, ids in (("train_ids", train_ids), ("val_ids", val_ids)):
+        # checked before training: an id the model does not know in val_ids would fail only after an epoch
+        check_ids(as_id_tensor(ids, name), vocab_size, name)
     model = CharRNN(vocab_size, **{**ANNA_MODEL, **(model_config or {})})
     if device is not None:
         model.to(device)
@@ -170,34 +173,68 @@ def correlate(activations, feature, chunk: int = 64) -> np.ndarray:
     """Pearson's r of every column of ``activations`` (N, units) with ``feature`` (N,).
 
     A unit (or feature) that never changes correlates with nothing: its r is 0, not NaN.
+    A unit whose column holds NaN or inf gets r = NaN (its state is not a number, so nothing
+    can be said of it; 0 would read as "follows nothing"); a feature with NaN or inf is refused.
     Computed in float64, ``chunk`` units at a time (a validation text of 10^5 characters
-    times 10^3 float32 units would need gigabytes as one float64 array).
+    times 10^3 float32 units would need gigabytes as one float64 array), each unit scaled
+    by its largest value first, so that huge activations do not overflow the sums.
     """
+    chunk = positive_int("chunk", chunk)
     x = np.asarray(activations)
-    y = np.asarray(feature, dtype=np.float64)
+    y = np.asarray(feature)
     if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
         raise ValueError(f"need activations (N, units) and a feature (N,), got shapes "
                          f"{x.shape} and {y.shape}")
+    for name, array in (("activations", x), ("feature", y)):
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold numbers, got an array of {array.dtype}")
+    y = y.astype(np.float64)
     if len(y) < 2:
         raise ValueError("a correlation needs at least two positions")
-    y = y - y.mean()
+    if not np.all(np.isfinite(y)):
+        bad = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"the feature holds {y[bad]} at position {bad}: a correlation needs finite values")
+    y = _centred_and_scaled(y[:, None])[:, 0]
     y_norm = np.sqrt(y @ y)
     r = np.zeros(x.shape[1])
-    for start in range(0, x.shape[1], positive_int("chunk", chunk)):
+    for start in range(0, x.shape[1], chunk):
         block = x[:, start:start + chunk].astype(np.float64)
-        block -= block.mean(axis=0)
+        finite = np.isfinite(block).all(axis=0)
+        block[:, ~finite] = 0.0
+        block = _centred_and_scaled(block)
         denominator = np.sqrt((block * block).sum(axis=0)) * y_norm
         covariance = y @ block
         r[start:start + chunk] = np.divide(covariance, denominator, out=np.zeros_like(covariance),
                                            where=denominator > 0)
-    return r
+        r[start:start + chunk][~finite] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
+def _centred_and_scaled(columns: np.ndarray) -> np.ndarray:
+    """Every column divided by its largest |value|, then minus its mean: r does not change, and
+    neither the mean nor the sums of squares can overflow. A constant column becomes exactly 0."""
+    constant = columns.max(axis=0) == columns.min(axis=0)
+    largest = np.abs(columns).max(axis=0)
+    largest[constant | (largest == 0)] = 1.0
+    columns = columns / largest
+    columns -= columns.mean(axis=0)
+    columns[:, constant] = 0.0
+    return columns
 
 
 def best_units(states: dict[str, np.ndarray], features: dict[str, np.ndarray]) -> list[dict]:
     """For every feature, the unit (of any recorded layer and kind) with the largest |r|.
 
     Rows ``{"feature", "layer" ("c2", "h1", ...), "unit", "r"}``, in the order of ``features``.
+    States that hold NaN or inf (a diverged model) are refused, naming the layer and unit,
+    rather than ranked as uncorrelated.
     """
+    if not isinstance(states, dict) or not states:
+        raise ValueError(f"states must be a non-empty dict of recorded states (record_states gives one), "
+                         f"got {short(states)}")
+    if not isinstance(features, dict):
+        raise TypeError(f"features must be a dict of features (text_features gives one), "
+                        f"got {type(features).__name__}")
     rows = []
     for name, feature in features.items():
         best = None
@@ -206,6 +243,11 @@ def best_units(states: dict[str, np.ndarray], features: dict[str, np.ndarray]) -
                 raise ValueError(f"states[{layer!r}] has {len(values)} rows but feature {name!r} "
                                  f"{len(feature)}: record and describe the same text")
             r = correlate(values, feature)
+            if np.isnan(r).any():
+                unit = int(np.flatnonzero(np.isnan(r))[0])
+                raise ValueError(f"states[{layer!r}] unit {unit} holds NaN or inf ({int(np.isnan(r).sum())} "
+                                 "such unit(s)): the model's states are not numbers, so no unit can be ranked "
+                                 "(a diverged model?)")
             unit = int(np.argmax(np.abs(r)))
             if best is None or abs(r[unit]) > abs(best["r"]):
                 best = {"feature": name, "layer": layer, "unit": unit, "r": float(r[unit])}
@@ -227,8 +269,8 @@ def colour_text_html(text: str, values, *, scale: float | None = None, title: st
                      font_size: int = 20, width_px: int = 1180) -> str:
     """``text`` as HTML, every character on a background coloured by its value (red +, blue −).
 
-    ``values`` are divided by ``scale`` (default: their largest absolute value) and clipped
-    to [-1, 1]. A newline is shown as ↵ and breaks the line once (blank lines are not
+    ``values`` are divided by ``scale`` (a positive number; default: their largest absolute
+    value) and clipped to [-1, 1]. A newline is shown as ↵ and breaks the line once (blank lines are not
     repeated, so a paragraph break costs no extra height). Inline styles only, no scripts
     or remote fonts: the result renders the same offline, in a notebook and in a deck.
     """
@@ -242,8 +284,12 @@ def colour_text_html(text: str, values, *, scale: float | None = None, title: st
         raise ValueError("values must be finite (no NaN or inf)")
     if scale is None:
         scale = float(np.max(np.abs(values))) if len(values) else 1.0
-    if not scale > 0:
-        scale = 1.0
+        scale = scale if scale > 0 else 1.0  # all values 0: every character white
+    else:
+        scale = positive("scale", scale)
+    font_size, width_px = positive_int("font_size", font_size), positive_int("width_px", width_px)
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a str, not {type(title).__name__}")
     parts = []
     for i, (ch, v) in enumerate(zip(text, values / scale)):
         shown = "↵" if ch == "\n" else html.escape(ch)

@@ -15,6 +15,7 @@ The pieces, in the order the lecture uses them:
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,8 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import positive_int
-from .models import device_of, eval_mode, num_parameters, register_model
+from .checks import non_negative, non_negative_int, one_of, positive_int, short
+from .models import check_ids, device_of, eval_mode, num_parameters, register_model
 from .sequences import LengthBatches, pad_batch, reverse_within
 from .text import PAD, UNK, Vocab, tokenize
 from .training import BatchLoss
@@ -37,15 +38,20 @@ def encode_reviews(token_lists: Sequence[Sequence[str]], vocab: Vocab, max_len: 
                    keep: str = "start") -> list[torch.Tensor]:
     """One LongTensor of ids per review, at most ``max_len`` ids long.
 
-    ``keep="start"`` keeps a long review's first ``max_len`` tokens, ``keep="end"`` its last
-    ones (what Keras' ``pad_sequences`` does by default, and so the source lecture). An empty
-    review becomes one ``<unk>``, so that every review has a length of at least 1 (a review
-    of length 0 has no last word to read the state at).
+    ``token_lists`` holds one list of tokens per review (``[tokenize(text) for text in texts]``);
+    a raw str is refused, as it would be read character by character. ``keep="start"`` keeps
+    a long review's first ``max_len`` tokens, ``keep="end"`` its last ones (what Keras'
+    ``pad_sequences`` does by default, and so the source lecture). An empty review becomes
+    one ``<unk>``, so that every review has a length of at least 1 (a review of length 0 has
+    no last word to read the state at); the vocabulary needs an unknown token for that.
     """
-    if keep not in ("start", "end"):
-        raise ValueError(f"keep must be 'start' or 'end', not {keep!r}")
-    if max_len is not None and (not isinstance(max_len, int) or max_len < 1):
-        raise ValueError(f"max_len must be a positive integer or None, got {max_len!r}")
+    one_of("keep", keep, ("start", "end"))
+    if max_len is not None:
+        max_len = positive_int("max_len", max_len)
+    _check_token_lists("encode_reviews", token_lists)
+    if vocab.unk is None:
+        raise ValueError(f"encode_reviews needs a vocabulary with an unknown token ({vocab!r} has none): an empty "
+                         "review becomes one <unk>; build it with Vocab.build(..., unk=UNK)")
     unk = vocab.id(vocab.unk)
     encoded = []
     for tokens in token_lists:
@@ -56,13 +62,37 @@ def encode_reviews(token_lists: Sequence[Sequence[str]], vocab: Vocab, max_len: 
     return encoded
 
 
+def _check_token_lists(caller: str, token_lists) -> None:
+    """A list of token lists, or a TypeError naming the first review that is a raw str: a str would
+    be read as a sequence of characters, and the model built on characters without a word."""
+    if isinstance(token_lists, (str, bytes)) or not hasattr(token_lists, "__len__"):
+        raise TypeError(f"{caller} takes a list of token lists (one per review), not {type(token_lists).__name__}")
+    for row, tokens in enumerate(token_lists):
+        if isinstance(tokens, (str, bytes)):
+            raise TypeError(f"review {row} is a str ({short(tokens, 50)}), not a list of tokens: tokenize the "
+                            f"texts first, {caller}([tokenize(text) for text in texts], ...)")
+
+
+def _binary_labels(name: str, labels: torch.Tensor) -> None:
+    """Every label 0 or 1, or a ValueError naming the first other one (stars 0..2, -1/+1, NaN)."""
+    bad = (labels != 0) & (labels != 1)  # NaN is neither
+    if bool(bad.any()):
+        position = int(bad.flatten().nonzero()[0])
+        raise ValueError(f"{name} must be 0 (negative) or 1 (positive); got {labels.flatten()[position].item()!r} "
+                         f"at position {position}")
+
+
 class ReviewBatches(LengthBatches):
     """Reviews and their labels as batches ``(ids, lengths, labels)``: :class:`~lecture_utils.sequences.LengthBatches`
-    with the labels as float (0. negative, 1. positive), as binary cross-entropy wants them."""
+    with the labels as float (0. negative, 1. positive), as binary cross-entropy wants them;
+    any other label (stars, -1/+1, NaN, "pos") is refused."""
+
+    item, target = "review", "label"
 
     def __init__(self, reviews: Sequence[torch.Tensor], labels, batch_size: int = 64, **kwargs):
         super().__init__(reviews, labels, batch_size, **kwargs)
         self.targets = self.targets.to(torch.float32)
+        _binary_labels("labels", self.targets)
 
 
 @register_model
@@ -95,6 +125,13 @@ class SentimentLSTM(nn.Module):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+        vocab_size = positive_int("vocab_size", vocab_size)
+        embedding_dim = positive_int("embedding_dim", embedding_dim)
+        hidden_size = positive_int("hidden_size", hidden_size)
+        if non_negative_int("pad_id", pad_id) >= vocab_size:
+            raise ValueError(f"pad_id={pad_id} is not an id of a vocabulary of {vocab_size} (ids 0..{vocab_size - 1})")
+        if embedding_scale is not None:
+            embedding_scale = non_negative("embedding_scale", embedding_scale)
         self.pooling = pooling
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id)
         if embedding_scale is not None:
@@ -111,12 +148,18 @@ class SentimentLSTM(nn.Module):
     def features(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """The pooled vector of each review (batch, hidden or 2 * hidden).
 
-        ``lengths`` (batch,): each review's number of ids; the model then ignores the padding
-        after them. Without them every position is read as text, padding included.
+        ``lengths`` (batch,): each review's number of ids, an integer tensor with values in
+        ``1..width``; the model then ignores the padding after them. Without them every
+        position is read as text, padding included.
         """
+        check_ids(ids, self.embedding.num_embeddings, "ids")
+        if ids.ndim != 2:
+            raise ValueError(f"ids must be a (batch, width) tensor, one row per review; got shape {tuple(ids.shape)}")
         batch, width = ids.shape
+        if width == 0:
+            raise ValueError("ids has width 0: every review needs at least one id")
         lengths = (torch.full((batch,), width, device=ids.device) if lengths is None
-                   else lengths.to(ids.device))
+                   else _checked_lengths(lengths, batch, width).to(ids.device))
         x = self.dropout(self.word_dropout(self.embedding(ids)))
         outputs = [self.lstm(x)[0]]
         if self.lstm_reverse is not None:
@@ -134,6 +177,26 @@ class SentimentLSTM(nn.Module):
 
     def num_parameters(self) -> int:
         return num_parameters(self)
+
+
+def _checked_lengths(lengths, batch: int, width: int) -> torch.Tensor:
+    """``lengths`` if it is an integer tensor of ``batch`` values in ``1..width``, else an error
+    naming the review: a length of 0 would read the padding at position -1 (or give NaN under
+    max pooling), one above the width a position that does not exist."""
+    if not isinstance(lengths, torch.Tensor) or lengths.is_floating_point() or lengths.is_complex() \
+            or lengths.dtype == torch.bool:
+        got = lengths.dtype if isinstance(lengths, torch.Tensor) else type(lengths).__name__
+        raise TypeError(f"lengths must be an integer tensor (one length per review), got {got}")
+    if lengths.shape != (batch,):
+        raise ValueError(f"lengths has shape {tuple(lengths.shape)}, but the batch has {batch} reviews: "
+                         "one length per review")
+    if batch:
+        bad = (lengths < 1) | (lengths > width)
+        if bool(bad.any()):
+            row = int(bad.nonzero()[0])
+            raise ValueError(f"review {row} has length {int(lengths[row])}: lengths must lie in 1..{width} "
+                             "(the batch's width); a review of length 0 has no last word to read")
+    return lengths
 
 
 class AveragedClassifier(nn.Module):
@@ -162,39 +225,92 @@ class AveragedClassifier(nn.Module):
 def review_loss(model, batch, state=None) -> BatchLoss:
     """The loss for :func:`~lecture_utils.training.fit`: binary cross-entropy on the logit,
     summed over the reviews of ``batch = (ids, lengths or None, labels)``, and the number of
-    reviews classified right (``metrics["accuracy"]``, a sum that fit divides by the count)."""
+    reviews classified right (``metrics["accuracy"]``, a sum that fit divides by the count).
+
+    Labels other than 0 and 1 are refused. A NaN logit is no verdict: the accuracy is then
+    NaN too (next to the NaN loss that stops :func:`~lecture_utils.training.fit`), not a
+    count that takes it for "negative"."""
     ids, lengths, labels = batch
+    if not isinstance(labels, torch.Tensor):
+        raise TypeError(f"labels must be a tensor of 0. and 1., got {type(labels).__name__}")
+    _binary_labels("labels", labels)
+    if not labels.is_floating_point():  # integer or bool labels: cross-entropy wants floats
+        labels = labels.float()
     logits = model(ids, lengths)
     loss = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
     correct = int(((logits > 0) == (labels > 0.5)).sum())
+    if bool(logits.isnan().any()):
+        correct = float("nan")
     return BatchLoss(loss, len(labels), {"accuracy": correct})
 
 
 @torch.no_grad()
 def predict_proba(model, reviews: Sequence[torch.Tensor], batch_size: int = 256, pad_id: int = 0) -> np.ndarray:
     """P(positive) of every review, in the order given (batched by length, padded with ``pad_id``
-    on the right and skipped by the lengths, in eval mode)."""
-    device = device_of(model)
+    on the right and skipped by the lengths, in eval mode).
+
+    ``model`` is a review classifier: ``model(ids, lengths)`` gives one logit per review
+    (:class:`SentimentLSTM`, :class:`AveragedClassifier`). A NaN probability (weights holding
+    NaN or inf) raises ``FloatingPointError`` naming the review."""
+    _check_classifier(model)
     batch_size = positive_int("batch_size", batch_size)
+    pad_id = non_negative_int("pad_id", pad_id)
+    if isinstance(reviews, (str, bytes)):
+        raise TypeError("predict_proba takes encoded reviews (encode_reviews), not a str")
+    device = device_of(model)
     lengths = torch.tensor([len(r) for r in reviews], dtype=torch.long)
     order = torch.argsort(lengths, stable=True)  # similar lengths together: little padding
     probs = np.empty(len(reviews), dtype=np.float64)
+    if len(reviews) == 0:
+        return probs
     with eval_mode(model):
         for index in order.split(batch_size):
             ids = pad_batch([reviews[i] for i in index], pad_id)
-            probs[index.numpy()] = torch.sigmoid(model(ids.to(device), lengths[index])).cpu().double().numpy()
+            logits = model(ids.to(device), lengths[index])
+            if not isinstance(logits, torch.Tensor) or logits.shape != (len(index),):
+                raise TypeError(f"{type(model).__name__} is not a review classifier: model(ids, lengths) gave "
+                                f"{_described(logits)}, not one logit per review ({len(index)},)")
+            probs[index.numpy()] = torch.sigmoid(logits).cpu().double().numpy()
+    if np.isnan(probs).any():
+        review = int(np.flatnonzero(np.isnan(probs))[0])
+        raise FloatingPointError(f"the model's probability for review {review} is NaN: its weights hold NaN "
+                                 "or infinite values (a diverged training?)")
     return probs
+
+
+def _check_classifier(model) -> None:
+    """A model whose forward takes ``(ids, lengths)``, or a TypeError: a language model such as
+    ``CharRNN`` would read the lengths as its hidden state."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch classifier (nn.Module), not {type(model).__name__}")
+    parameters = inspect.signature(model.forward).parameters
+    if "lengths" not in parameters:
+        raise TypeError(f"{type(model).__name__} is not a review classifier: its forward takes "
+                        f"({', '.join(parameters)}), while a classifier such as SentimentLSTM takes "
+                        "(ids, lengths) and gives one logit per review")
+
+
+def _described(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
 
 
 def positive_probability(model, vocab: Vocab, text: str, max_len: int | None = None) -> float:
     """The model's probability that ``text`` (any English text) is a positive review.
 
     The text is tokenized like the training reviews. Raises ``TypeError`` for a non-string
-    and ``ValueError`` for a text with no words, or with no word the vocabulary knows
-    (the model would judge nothing but ``<unk>``).
+    or a model that is not a review classifier, ``ValueError`` for a text with no words, with
+    no word the vocabulary knows (the model would judge nothing but ``<unk>``), or for a
+    vocabulary of another size than the model's, and ``FloatingPointError`` for a NaN verdict.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}: {text!r:.80}")
+    _check_classifier(model)
+    model_vocab = getattr(model, "config", {}).get("vocab_size")
+    if model_vocab is not None and model_vocab != len(vocab):
+        raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model was built for {model_vocab}: "
+                         "pass the vocabulary the model was trained with (load_checkpoint returns it)")
     tokens = tokenize(text)
     if not tokens:
         raise ValueError(f"the text {text!r:.80} has no words to judge")
@@ -225,7 +341,15 @@ def tfidf_logreg(token_lists: Sequence[Sequence[str]], labels, *, ngram_range=(1
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
+    _check_token_lists("tfidf_logreg", token_lists)
+    labels = np.asarray(labels)
+    if len(labels) != len(token_lists):
+        raise ValueError(f"{len(token_lists)} reviews but {len(labels)} labels")
+    classes = np.unique(labels)
+    if len(classes) < 2:
+        raise ValueError(f"tfidf_logreg needs reviews of both classes to learn from, got only the label(s) "
+                         f"{classes.tolist()}")
     vectorizer = TfidfVectorizer(tokenizer=_same, preprocessor=_same, token_pattern=None, lowercase=False,
                                  ngram_range=ngram_range, min_df=min_df, sublinear_tf=True)
     classifier = LogisticRegression(C=C, max_iter=max_iter, solver="liblinear")
-    return make_pipeline(vectorizer, classifier).fit(list(token_lists), np.asarray(labels))
+    return make_pipeline(vectorizer, classifier).fit(list(token_lists), labels)

@@ -22,14 +22,13 @@ import bz2
 import gzip
 import lzma
 import math
-import numbers
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 
-from .checks import positive_int
+from .checks import fraction, one_of, positive_int
 from .metrics import bits_to_nats, perplexity
-
 
 # --------------------------------------------------------------------------- units
 
@@ -116,9 +115,8 @@ class NgramLM:
 
     def __init__(self, order: int, discount: float | None = None):
         self.order = positive_int("order", order)
-        if discount is not None and not (isinstance(discount, numbers.Real) and 0 < discount <= 1):
-            raise ValueError(f"discount must be None or a number in (0, 1], got {discount!r}")
-        self.discount = None if discount is None else float(discount)
+        # fraction() refuses bools (True is not a discount of 1), NaN and numbers outside (0, 1]
+        self.discount = None if discount is None else fraction("discount", discount, high_open=False)
         self.levels: list[_Level] = []
 
     # ----------------------------------------------------------------- symbols
@@ -155,12 +153,14 @@ class NgramLM:
         return ids
 
     # ----------------------------------------------------------------- fitting
-    def fit(self, train, vocab=None) -> "NgramLM":
+    def fit(self, train, vocab=None) -> NgramLM:
         """Count the n-grams of ``train`` (orders 1..n) and build the smoothed tables."""
         if len(train) == 0:
             raise ValueError("the training sequence is empty: an n-gram model needs counts")
         is_text = isinstance(train, str)
         if is_text:
+            if vocab is not None:
+                _check_characters(vocab)
             symbols = "".join(sorted(set(train) if vocab is None else set(vocab) | set(train)))
             char_id = {ch: i for i, ch in enumerate(symbols)}
             V = len(symbols)
@@ -274,6 +274,19 @@ class NgramLM:
         return float(-self.log_probs(seq, history).mean())
 
 
+def _check_characters(vocab) -> None:
+    """The vocabulary of a model of characters: a str, or an iterable of one-character strs."""
+    if isinstance(vocab, str):
+        return
+    if not hasattr(vocab, "__iter__"):
+        raise TypeError(f"for a str training text vocab must be a str or a list of characters, got {vocab!r} "
+                        "(a number of symbols is for integer ids)")
+    bad = next((s for s in vocab if not (isinstance(s, str) and len(s) == 1)), None)
+    if bad is not None:
+        raise ValueError(f"for a str training text vocab must hold single characters; got {bad!r} "
+                         "(a token of several characters, or a non-str, would be split or miscounted)")
+
+
 def _as_ids(seq) -> np.ndarray:
     """Integer ids as a 1-D int64 array (lists, numpy arrays, CPU torch tensors)."""
     if hasattr(seq, "detach"):  # torch tensor, possibly on a GPU
@@ -300,8 +313,9 @@ def select_order(train, orders=range(1, 7), heldout_fraction: float = 0.1,
     Returns ``(best_order, {order: held-out nats per symbol})``. The validation text
     is not touched, so its number stays an honest estimate for the chosen order.
     """
-    if not 0 < heldout_fraction < 1:
-        raise ValueError(f"heldout_fraction must lie strictly between 0 and 1, got {heldout_fraction!r}")
+    fraction("heldout_fraction", heldout_fraction)
+    if not hasattr(orders, "__iter__"):
+        raise TypeError(f"orders must be a sequence of orders (range(1, 7), [3]), got {orders!r}")
     orders = [positive_int("order", k) for k in orders]
     if not orders:
         raise ValueError("orders is empty")
@@ -346,6 +360,13 @@ class CompressionRate(NamedTuple):
     method: str
     bits_per_char: float
     nats_per_char: float
+    resolution_bits: float = math.nan
+    """The step of ``bits_per_char``: one byte of compressed size over the validation text, 8 / len(val)."""
+
+
+MIN_VAL_CHARS = 1000
+"""Below this many validation characters a compressor's rate is mostly noise (a warning says so):
+on a few hundred random characters bz2's rate still scatters by about a bit per character."""
 
 
 def compression_rate(train: str, val: str, method: str = "bz2", encoding: str = "utf-8") -> CompressionRate:
@@ -365,21 +386,51 @@ def compression_rate(train: str, val: str, method: str = "bz2", encoding: str = 
       training text as context.
 
     The container headers cancel in the difference (gzip is written with mtime=0).
+    Sizes are whole bytes, so the rate moves in steps of 8 / len(val) bits
+    (``resolution_bits``), and a compressor can code ``train + val`` in fewer bytes than
+    ``train`` alone (bz2 re-sorts its block, DEFLATE re-chooses its Huffman tables). On a short
+    validation text the difference is mostly such noise: below :data:`MIN_VAL_CHARS` characters
+    a ``UserWarning`` says so, and a rate below 0 (which no code can achieve) is reported as 0
+    with a warning.
     """
-    if method not in _COMPRESSORS:
-        raise ValueError(f"unknown method {method!r}; choose one of {sorted(_COMPRESSORS)}")
+    one_of("method", method, sorted(_COMPRESSORS))
     if not isinstance(train, str) or not isinstance(val, str):
-        raise TypeError("compression_rate takes two str texts")
+        raise TypeError(f"compression_rate takes two str texts, got {type(train).__name__} and "
+                        f"{type(val).__name__}")
     if not val:
         raise ValueError("the validation text is empty: bits per character are undefined")
+    resolution = 8 / len(val)
+    if len(val) < MIN_VAL_CHARS:
+        warnings.warn(f"a validation text of {len(val)} characters is too short for a compression rate: sizes "
+                      f"are whole bytes (steps of {resolution:.3g} bits per character) and a compressor's "
+                      f"overhead shifts by several bytes; use at least {MIN_VAL_CHARS} characters",
+                      UserWarning, stacklevel=2)
     compress = _COMPRESSORS[method]
-    before = len(compress(train.encode(encoding)))
-    after = len(compress((train + val).encode(encoding)))
+    before = len(compress(_encode(train, "train", encoding)))
+    after = len(compress(_encode(train + val, "val", encoding, offset=len(train))))
     bits = (after - before) * 8 / len(val)
-    return CompressionRate(method, bits, bits_to_nats(bits))
+    if bits < 0:
+        warnings.warn(f"{method} coded train + val in {before - after} byte(s) fewer than train alone: "
+                      f"{bits:.3g} bits per character is noise of the compressor, reported as 0 (resolution "
+                      f"{resolution:.3g} bits per character)", UserWarning, stacklevel=2)
+        bits = 0.0
+    return CompressionRate(method, bits, bits_to_nats(bits), resolution)
+
+
+def _encode(text: str, name: str, encoding: str, offset: int = 0) -> bytes:
+    """``text`` in ``encoding``, or an error naming the character it cannot hold."""
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as error:
+        position = error.start - offset if error.start >= offset else error.start
+        where = name if error.start >= offset else "train"
+        raise ValueError(f"encoding {encoding!r} cannot hold the character {text[error.start]!r} at position "
+                         f"{position} of {where}; use encoding='utf-8'") from None
 
 
 def compressor_baselines(train: str, val: str, methods=("gzip", "bz2", "xz"),
                          encoding: str = "utf-8") -> dict[str, CompressionRate]:
     """:func:`compression_rate` of every method, by name."""
+    if isinstance(methods, str):
+        methods = (methods,)
     return {m: compression_rate(train, val, m, encoding) for m in methods}

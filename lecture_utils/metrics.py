@@ -35,7 +35,7 @@ def perplexity(nats):
         raise ValueError(f"a negative log-likelihood per symbol is >= 0, got {nats!r}")
     with np.errstate(over="ignore"):
         result = np.exp(values)
-    return result if isinstance(nats, np.ndarray) else float(result)
+    return float(result) if result.ndim == 0 else result  # a list or an array in, an array out
 
 
 def perplexity_to_nats(ppl):
@@ -44,7 +44,7 @@ def perplexity_to_nats(ppl):
     if np.any(values < 1) or np.any(np.isnan(values)):
         raise ValueError(f"a perplexity is at least 1 (one certain choice), got {ppl!r}")
     result = np.log(values)
-    return result if isinstance(ppl, np.ndarray) else float(result)
+    return float(result) if result.ndim == 0 else result  # a list or an array in, an array out
 
 
 SCORING_TRACKS, SCORING_WINDOW = 16, 256

@@ -36,13 +36,19 @@ def register_model(cls):
     The constructor's arguments, with their defaults filled in, become ``model.config``
     after ``__init__`` has run: the configuration is declared once, by the signature.
     Every argument must be a plain value (None, bool, int, float, str, or lists, tuples
-    and dicts of these), as a checkpoint stores it.
+    and dicts of these), as a checkpoint stores it, and have a name: ``*args`` and
+    ``**kwargs`` are refused, as ``cls(**config)`` could not rebuild the model from them.
+    Defining the class again (a re-run notebook cell, a reloaded module) replaces the
+    earlier definition under the same ``"module:Class"``.
     """
     key = model_key(cls)
-    if MODEL_CLASSES.get(key, cls) is not cls:
-        raise ValueError(f"another model class is already registered as {key!r}")
     init = cls.__init__
     signature = inspect.signature(init)
+    for p in signature.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise TypeError(f"{cls.__qualname__}.__init__ takes {'*' if p.kind is p.VAR_POSITIONAL else '**'}"
+                            f"{p.name}: a registered model's arguments must be named, so that its config can "
+                            "rebuild it")
 
     @functools.wraps(init)
     def __init__(self, *args, **kwargs):

@@ -1,7 +1,7 @@
 """Plots the lectures share: a projector-friendly style, learning curves and labelled heatmaps."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt

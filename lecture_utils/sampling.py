@@ -37,14 +37,15 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
     towards the argmax; above 1 flattens it towards uniform); with ``top_k``
     only the k most likely ids can be drawn. A score of ``-inf`` is never drawn.
     """
-    if not (isinstance(temperature, (int, float)) and not isinstance(temperature, bool) and temperature > 0):
-        raise ValueError(f"temperature must be positive, got {temperature!r}")
+    temperature = positive("temperature", temperature)
     if top_k is not None:
         top_k = positive_int("top_k", top_k)
         if top_k > logits.shape[-1]:
             raise ValueError(f"top_k must lie in 1..{logits.shape[-1]}, got {top_k}")
-    if torch.isnan(logits).any():
-        raise ValueError("the model's scores hold NaN: its weights are broken (diverged training?)")
+    if torch.isnan(logits).any() or torch.isposinf(logits).any():
+        raise ValueError("the model's scores hold NaN or +inf: its weights are broken (diverged training?)")
+    if torch.isneginf(logits).all(dim=-1).any():
+        raise ValueError("every score of a row is -inf: no id can be drawn (is every id banned?)")
     scaled = logits.float() / temperature
     if not torch.isfinite(scaled[torch.isfinite(logits)]).all():  # a tiny temperature overflowed
         top = logits.float().max(dim=-1, keepdim=True).values

@@ -65,8 +65,6 @@ class TextWindows:
     """
 
     def __init__(self, ids, batch_size: int, seq_len: int):
-        import torch  # here, so that lecture 02 (numpy only) can import this module without torch
-
         self.seq_len = positive_int("seq_len", seq_len)
         ids = as_id_tensor(ids, "ids")
         if ids.ndim != 1:

@@ -161,7 +161,8 @@ class Vocab:
         unk = _optional_token("unk", unk)
         if unk is not None and unk not in specials:
             raise ValueError(f"the unknown token {unk!r} must be one of the specials {specials}")
-        missing = [token for token in specials if token not in set(tokens)] if specials else []
+        known = set(tokens)
+        missing = [token for token in specials if token not in known]
         if missing:
             raise ValueError(f"the special tokens {missing} are not among the vocabulary's tokens")
         self.specials, self.unk, self.joiner = specials, unk, _joiner(joiner)

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from .checks import non_negative, positive, positive_int
+from .checks import non_negative, non_negative_int, positive, positive_int
 from .models import device_of, eval_mode
 from .progress import progress
 
@@ -120,8 +120,7 @@ def _run(loss_fn, model, batch, state, device) -> BatchLoss:
     if not (isinstance(result.loss, torch.Tensor) and result.loss.ndim == 0):
         raise ValueError(f"BatchLoss.loss must be a scalar tensor (the summed loss of the batch), got "
                          f"{type(result.loss).__name__} of shape {tuple(getattr(result.loss, 'shape', ()))}")
-    if isinstance(result.count, bool) or not isinstance(result.count, int) or result.count < 0:
-        raise ValueError(f"BatchLoss.count must be a non-negative int (items summed over), got {result.count!r}")
+    result.count = non_negative_int("BatchLoss.count (the number of items the loss sums over)", result.count)
     return result
 
 
@@ -163,8 +162,9 @@ def fit(model, train_batches: Iterable, val_batches: Iterable, *, loss_fn: Calla
     every epoch. With ``max_seconds``, no new epoch starts once that much time has passed
     (a budget, not a deadline: the epoch under way finishes). ``on_epoch(epoch, history)``
     runs after every evaluation (e.g. to print a sample); when it returns True, training
-    stops there. ``show_progress=False`` hides the progress bar (many short runs). At the end the weights of the epoch with the lowest validation loss are
-    put back, so a model that started to overfit is returned at its best.
+    stops there. ``show_progress=False`` hides the progress bar (many short runs). At the end
+    the weights of the epoch with the lowest validation loss are put back, so a model that
+    started to overfit is returned at its best.
 
     Both batch collections are read once per epoch: pass lists, ``TextWindows`` or
     DataLoaders, not generators. A training batch with no counted item is skipped.

@@ -1,4 +1,4 @@
-"""Shared fixtures: notebooks of the course and a throwaway data cache."""
+"""Shared fixtures: notebooks of the course, a throwaway data cache, and the names the torch tests train on."""
 from __future__ import annotations
 
 import re
@@ -26,20 +26,6 @@ def linked_images(notebooks=NOTEBOOKS) -> list[tuple[Path, str]]:
     return links
 
 
-def teach_namespace(notebook: Path) -> dict:
-    """Run a notebook's cells tagged ``teach`` (the code the lecture teaches) and return their names.
-
-    This lets the tests check the readable, hand-written code shown to students
-    against the package and against torch autograd.
-    """
-    nb = nbformat.read(notebook, as_version=4)
-    namespace: dict = {}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "teach" in cell.metadata.get("tags", []):
-            exec(compile(cell.source, f"{notebook.name}:teach", "exec"), namespace)
-    return namespace
-
-
 @pytest.fixture
 def empty_cache(tmp_path, monkeypatch):
     """An empty data cache and no mirror, so nothing leaks in from data/ or ../shared."""
@@ -47,3 +33,28 @@ def empty_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LECTURE_DATA_DIR", str(cache))
     monkeypatch.delenv("LECTURE_DATA_MIRROR", raising=False)
     return cache
+
+
+NAMES = ["анна", "анастасия", "мария", "марина", "ольга", "олег", "иван", "ирина"]
+"""Eight names: small enough to memorise in a few seconds, with shared prefixes to sample from."""
+
+
+@pytest.fixture
+def names_vocab():
+    """The character vocabulary of :data:`NAMES`, with the padding and boundary tokens first."""
+    from lecture_utils.text import BOUNDARY, PAD, Vocab
+
+    return Vocab.build(NAMES, specials=(PAD, BOUNDARY))
+
+
+def weights(model) -> dict:
+    """A copy of every tensor of ``model``'s state, to compare with later."""
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def assert_same_weights(model, before: dict) -> None:
+    """Every tensor of ``model`` bit for bit equal to ``before`` (NaN equal to NaN)."""
+    import torch
+
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, before[name], rtol=0, atol=0, equal_nan=True, msg=name)

@@ -1,15 +1,26 @@
 """The numpy RNN and LSTM of lecture 02: gradients, agreement with the notebook, torch, sampling, training."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
-from lecture_utils.numpy_rnn import NumpyLSTM, NumpyRNN
-from lecture_utils.numpy_train import Adagrad, CharTrainer, grad_check, sample_ids, sample_text
-from lecture_utils.text import Vocab, UnknownTokenError
+import lecture_utils as lu
+from lecture_utils.l02_min_char_rnn import (
+    Adagrad,
+    CharTrainer,
+    NumpyLSTM,
+    NumpyRNN,
+    grad_check,
+    sample_ids,
+    sample_text,
+)
+from lecture_utils.teach import teach_namespace
+from lecture_utils.text import UnknownTokenError, Vocab
 
-from .conftest import NOTEBOOKS, teach_namespace
+from .conftest import NOTEBOOKS
 
 LECTURE = next(nb for nb in NOTEBOOKS if nb.name.startswith("02_"))
 SHAPES = [  # (vocab, hidden, time steps, batch)
@@ -249,7 +260,7 @@ def test_sampling_unknown_prompt_character(tiny):
 @pytest.mark.parametrize("temperature", [0, -1.0, float("nan")])
 def test_sampling_temperature_must_be_positive(tiny, lecture, temperature):
     model, vocab = tiny
-    with pytest.raises(ValueError, match="temperature must be positive"):
+    with pytest.raises(ValueError, match=rf"temperature must be (positive|a finite number), got {temperature}"):
         sample_text(model, vocab, "а", 5, temperature)
     with pytest.raises(ValueError, match="temperature must be positive"):
         lecture["generate_ids"](model.params, 0, 5, temperature)
@@ -353,3 +364,250 @@ def test_snapshot_resumes_the_same_run_in_the_notebook_loop(lecture):
     np.testing.assert_allclose(trainer.smooth_losses[30:], curve, rtol=0, atol=1e-10)
     for name, value in warm["params"].items():
         np.testing.assert_allclose(trainer.model.params[name], value, rtol=0, atol=1e-10)
+
+
+# --- bad input: a clear error naming the value (copied from tests/test_bad_input.py) ----------------------
+
+
+def tiny_text():
+    return np.tile(np.arange(7), 60)
+
+
+@pytest.mark.parametrize("poison", ["nan weight", "huge lr"])
+def test_char_trainer_stops_when_the_loss_is_not_finite(poison):
+    model = NumpyRNN(7, 8, np.random.default_rng(0))
+    trainer = CharTrainer(model, tiny_text(), seq_length=10, lr=1e6 if poison == "huge lr" else 0.1)
+    if poison == "nan weight":
+        model.params["Whh"][0, 0] = math.nan
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError) as caught:
+        for _ in range(20):
+            trainer.step()
+    good = len(trainer.losses)
+    assert f"at iteration {good} " in str(caught.value) and "lower lr than" in str(caught.value)
+    assert all(map(math.isfinite, trainer.losses + trainer.smooth_losses))
+    params = {k: v.copy() for k, v in model.params.items()}
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError):
+        trainer.step()  # the failed step changed nothing: it fails again
+    for name, value in params.items():
+        np.testing.assert_array_equal(model.params[name], value)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"seq_length": 0}, "seq_length must be a positive integer, got 0"),
+    ({"seq_length": -5}, "seq_length must be a positive integer, got -5"),
+    ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+    ({"seq_length": 2.5}, "seq_length must be a positive integer, got 2.5"),
+])
+def test_char_trainer_refuses_bad_sizes(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CharTrainer(NumpyRNN(7, 4, np.random.default_rng(0)), tiny_text(), **kwargs)
+
+
+@pytest.mark.parametrize("cls", [NumpyRNN, NumpyLSTM])
+@pytest.mark.parametrize("which, bad", [("targets", 7), ("targets", -1), ("inputs", -1), ("inputs", 7)])
+def test_numpy_models_refuse_ids_outside_the_vocabulary(cls, which, bad):
+    model = cls(7, 4, np.random.default_rng(0))
+    ids = {"inputs": np.array([[1, 2, 3]]), "targets": np.array([[2, 3, 4]])}
+    ids[which][0, 1] = bad
+    with pytest.raises(ValueError, match=r"ids must lie in \[0, 7\) for this model"):
+        model.loss_and_grads(ids["inputs"], ids["targets"], model.zero_state(1))
+
+
+def test_numpy_models_refuse_float_ids_and_empty_sequences():
+    model = NumpyRNN(7, 4, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="ids must be integers"):
+        model.loss_and_grads(np.array([1.0, 2.0]), np.array([2, 3]), model.zero_state(1))
+    with pytest.raises(ValueError, match="T >= 1"):
+        model.loss_and_grads(np.array([], dtype=int), np.array([], dtype=int), model.zero_state(1))
+
+
+@pytest.mark.parametrize("prompt, error, match", [
+    ([2, -1], ValueError, r"prompt id -1 at position 1 is outside .* \[0, 7\)"),
+    ([7], ValueError, r"prompt id 7 at position 0"),
+    ([1.0], TypeError, r"prompt ids must be integers; got 1.0 at position 0"),
+])
+def test_numpy_sampler_refuses_bad_prompt_ids(prompt, error, match):
+    with pytest.raises(error, match=match):
+        sample_ids(NumpyRNN(7, 4, np.random.default_rng(0)), prompt, 5)
+
+
+def test_numpy_sampling_follows_the_global_seed():
+    model = NumpyRNN(7, 4, np.random.default_rng(0))
+
+    def draw():
+        lu.seed_everything(5)
+        return sample_ids(model, [1], 40), sample_ids(model, [1], 40)
+
+    first, again = draw(), draw()
+    assert first == again and first[0] != first[1]
+
+
+# --- bad input the reliability review found (D16, D20, the numpy rows), and more of the kind ----------
+
+
+@pytest.mark.parametrize("n, match", [(-5, "n must be a non-negative integer, got -5"),
+                                      (2.5, "n must be a non-negative integer, got 2.5"),
+                                      (True, "n must be a non-negative integer, got True")])
+def test_sampler_refuses_a_negative_or_fractional_count(tiny, n, match):
+    """Before: n=-5 returned the prompt alone, 2.5 a raw TypeError from range()."""
+    model, vocab = tiny
+    with pytest.raises(ValueError, match=match):
+        sample_ids(model, [1], n)
+    with pytest.raises(ValueError, match=match):
+        sample_text(model, vocab, "а", n)
+    assert sample_ids(model, [1], np.int64(3), rng=np.random.default_rng(0)) == \
+        sample_ids(model, [1], 3, rng=np.random.default_rng(0))  # numpy integers are counts too
+    assert sample_ids(model, [1], 0) == []
+
+
+@pytest.mark.parametrize("cls", [NumpyRNN, NumpyLSTM])
+@pytest.mark.parametrize("poison, match", [
+    ("nan weight", "scores hold NaN after 0 sampled id"),
+    ("inf bias", "scores hold inf after 0 sampled id"),
+    ("tiny temperature", "temperature 1e-320 is too small"),
+])
+def test_sampler_names_why_it_cannot_draw(cls, poison, match):
+    """Before: numpy's raw "Probabilities contain NaN" from rng.choice."""
+    model = cls(7, 4, np.random.default_rng(0))
+    temperature = 1e-320 if poison == "tiny temperature" else 1.0
+    if poison == "nan weight":
+        model.params["Why"][2, 1] = math.nan
+    elif poison == "inf bias":
+        model.params["by"][3] = math.inf
+    else:
+        model.params["by"][3] = 1.0  # scores far from 0: divided by 1e-320 they overflow
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=match):
+        sample_ids(model, [1], 5, temperature=temperature, rng=np.random.default_rng(0))
+
+
+def test_a_very_low_temperature_that_fits_a_float_is_greedy(tiny):
+    model, vocab = tiny
+    model.params["by"][vocab.id("г")] = 3.0
+    assert sample_text(model, vocab, "а", 10, temperature=1e-300, rng=np.random.default_rng(0)) == "а" + "г" * 10
+
+
+@pytest.mark.parametrize("prompt, error, match", [
+    (3, TypeError, "prompt_ids must be a 1-D sequence of ids"),
+    ("аб", TypeError, "prompt_ids must be a 1-D sequence of ids .*vocab.encode"),
+    (np.array([[1, 2]]), TypeError, "prompt_ids must be a 1-D sequence"),
+    ([True], TypeError, "prompt ids must be integers; got True"),
+])
+def test_sampler_refuses_prompts_that_are_not_ids(tiny, prompt, error, match):
+    model, _ = tiny
+    with pytest.raises(error, match=match):
+        sample_ids(model, prompt, 3)
+
+
+def test_sampler_refuses_a_seed_for_a_generator_and_a_state_of_another_shape(tiny):
+    model, _ = tiny
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        sample_ids(model, [1], 3, rng=42)
+    with pytest.raises(ValueError, match=r"state h has shape \(1, 5\).*need \(1, 8\)"):
+        sample_ids(model, [1], 3, state=np.zeros((1, 5)))
+    one = sample_ids(model, [1], 5, state=np.full(8, 0.3), rng=np.random.default_rng(2))
+    assert one == sample_ids(model, [1], 5, state=np.full((1, 8), 0.3), rng=np.random.default_rng(2))
+
+
+@pytest.mark.parametrize("cls", [NumpyRNN, NumpyLSTM])
+@pytest.mark.parametrize("shape, match", [
+    ((2, 4), r"state h has shape \(2, 4\), but 3 stream\(s\) .*hidden size 4\) need \(3, 4\)"),  # N3d
+    ((3, 8), r"state h has shape \(3, 8\), but 3 stream\(s\)"),  # N3f
+    ((3, 4, 1), r"state h has shape \(3, 4, 1\)"),
+])
+def test_numpy_models_refuse_a_state_of_another_batch_or_hidden_size(cls, shape, match):
+    """Before: numpy's raw "could not broadcast input array from shape (2,4) into shape (3,4)"."""
+    model = cls(5, 4, np.random.default_rng(0))
+    ids = np.zeros((3, 6), dtype=int)
+    state = np.zeros(shape)
+    state = (state, np.zeros((3, 4))) if cls is NumpyLSTM else state
+    with pytest.raises(ValueError, match=match):
+        model.loss_and_grads(ids, ids, state)
+
+
+def test_a_state_shared_by_every_stream_is_still_accepted():
+    """(1, H) or (H,): every stream starts from the same state, as numpy broadcasting always gave."""
+    model = NumpyRNN(5, 4, np.random.default_rng(0))
+    ids = np.random.default_rng(1).integers(5, size=(3, 6))
+    h = np.random.default_rng(2).standard_normal(4)
+    losses = [model.loss_and_grads(ids, ids, state)[0] for state in (h, h[None], np.tile(h, (3, 1)))]
+    assert losses[0] == losses[1] == losses[2]
+
+
+def test_numpy_models_refuse_the_state_of_the_other_kind():
+    rnn, lstm = NumpyRNN(5, 4, np.random.default_rng(0)), NumpyLSTM(5, 4, np.random.default_rng(0))
+    ids = np.zeros((2, 3), dtype=int)
+    with pytest.raises(TypeError, match=r"NumpyRNN is one array h, got a tuple of 2 \(an LSTM's"):
+        rnn.loss_and_grads(ids, ids, lstm.zero_state(2))
+    with pytest.raises(TypeError, match=r"NumpyLSTM is a tuple \(h, c\), got ndarray"):
+        lstm.loss_and_grads(ids, ids, rnn.zero_state(2))
+
+
+@pytest.mark.parametrize("clip", [0, -1.0, math.nan])
+def test_clip_must_be_positive(clip):
+    """A negative clip would set every gradient to -clip, 0 freeze the model: refused in both places."""
+    model = NumpyRNN(7, 4, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="clip must be"):
+        CharTrainer(model, tiny_text(), seq_length=10, clip=clip)
+    with pytest.raises(ValueError, match="clip must be"):
+        model.loss_and_grads(np.array([1, 2]), np.array([2, 3]), model.zero_state(1), clip=clip)
+    CharTrainer(model, tiny_text(), seq_length=10, clip=None).step()  # no clipping: the lecture's exercise
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"lr": 0}, ValueError, "lr must be positive, got 0"),
+    ({"lr": -0.1}, ValueError, "lr must be positive, got -0.1"),
+    ({"lr": math.nan}, ValueError, "lr must be a finite number, got nan"),
+    ({"batch_size": np.int64(2)}, None, None),
+])
+def test_char_trainer_checks_the_learning_rate(kwargs, error, match):
+    model = NumpyRNN(7, 4, np.random.default_rng(0))
+    if error is None:
+        assert CharTrainer(model, tiny_text(), seq_length=10, **kwargs).tracks.shape == (2, 210)
+        return
+    with pytest.raises(error, match=match):
+        CharTrainer(model, tiny_text(), seq_length=10, **kwargs)
+
+
+def test_char_trainer_run_refuses_a_negative_number_of_iterations():
+    trainer = CharTrainer(NumpyRNN(7, 4, np.random.default_rng(0)), tiny_text(), seq_length=10)
+    with pytest.raises(ValueError, match="iterations must be a non-negative integer, got -3"):
+        trainer.run(-3)
+    trainer.run(0)
+    assert trainer.iteration == 0
+
+
+@pytest.mark.parametrize("args, error, match", [
+    ((0, 4), ValueError, "vocab_size must be a positive integer, got 0"),
+    ((7, -1), ValueError, "hidden_size must be a positive integer, got -1"),
+    ((7, 2.5), ValueError, "hidden_size must be a positive integer, got 2.5"),
+])
+@pytest.mark.parametrize("cls", [NumpyRNN, NumpyLSTM])
+def test_numpy_models_check_their_sizes(cls, args, error, match):
+    with pytest.raises(error, match=match):
+        cls(*args, np.random.default_rng(0))
+
+
+def test_numpy_models_check_their_generator_scale_and_dtype():
+    assert NumpyRNN(np.int64(7), np.int64(4), np.random.default_rng(0)).hidden_size == 4  # D21: numpy ints
+    with pytest.raises(TypeError, match=r"rng must be a numpy Generator .*got 0"):
+        NumpyRNN(7, 4, 0)
+    with pytest.raises(ValueError, match="scale must be non-negative, got -0.1"):
+        NumpyLSTM(7, 4, np.random.default_rng(0), scale=-0.1)
+    with pytest.raises(TypeError, match="dtype must be a floating-point type"):
+        NumpyRNN(7, 4, np.random.default_rng(0), dtype=np.int32)
+
+
+def test_grad_check_checks_its_arguments():
+    model = random_model(NumpyRNN, 7, 5, seed=0)
+    inputs, targets, state = random_batch(model, 7, 6, 2, seed=0)
+    _, grads, _ = model.loss_and_grads(inputs, targets, state, clip=None)
+
+    def loss():
+        return model.loss_and_grads(inputs, targets, state, clip=None)[0]
+
+    with pytest.raises(ValueError, match="num_checks must be a positive integer, got 0"):
+        grad_check(loss, model.params, grads, num_checks=0)
+    with pytest.raises(ValueError, match="delta must be positive"):
+        grad_check(loss, model.params, grads, delta=0)
+    with pytest.raises(ValueError, match=r"no gradient for \['Why', 'by'\]"):
+        grad_check(loss, model.params, {k: v for k, v in grads.items() if k not in ("Why", "by")})

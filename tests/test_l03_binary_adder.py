@@ -1,13 +1,18 @@
 """The binary-addition lecture: bit helpers, and the notebook's hand-written BPTT."""
 from __future__ import annotations
 
+import math
+
+import matplotlib
 import numpy as np
 import pytest
 import torch
 
-from lecture_utils import binary_adder as ba
+from lecture_utils import l03_binary_adder as ba
+from lecture_utils.l03_binary_adder import int_to_bits
+from lecture_utils.teach import teach_namespace
 
-from .conftest import ROOT, teach_namespace
+from .conftest import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "03_binary_addition.ipynb"
 
@@ -124,3 +129,112 @@ def test_notebook_loss_rejects_an_unknown_loss_name(lecture):
     params = random_params(np.random.default_rng(0))
     with pytest.raises(ValueError, match="'hinge'"):
         lecture["loss_and_grads"](params, *ba.encode_pairs(3, 4, 4), "hinge")
+
+
+# --- bad input: a clear error naming the value (copied from tests/test_bad_input.py) ----------------------
+
+
+@pytest.mark.parametrize("values, error, match", [
+    (2.7, ValueError, "whole numbers; got 2.7"),
+    ([1, 2.5], ValueError, "whole numbers; got 2.5"),
+    (math.inf, ValueError, "whole numbers; got inf"),
+    ("3", TypeError, "values must be integers"),
+])
+def test_int_to_bits_refuses_fractions(values, error, match):
+    assert int_to_bits(3.0, 4).tolist() == [1, 1, 0, 0]  # whole floats are fine
+    with pytest.raises(error, match=match):
+        int_to_bits(values, 8)
+
+
+@pytest.mark.parametrize("width", [0, 64, 2.0])
+def test_int_to_bits_refuses_bad_widths(width):
+    with pytest.raises(ValueError, match=rf"width must be an integer in 1\.\.62 .*got {width}"):
+        int_to_bits(1, width)
+
+
+# --- bad input the reliability review found (D16, D20), and more of the kind ---------------------------
+
+
+def test_bits_to_int_of_64_or_more_bits_is_exact():
+    """Before: bits_to_int(np.ones(64)) overflowed int64 to -1."""
+    assert ba.bits_to_int(np.ones(64)) == 2 ** 64 - 1
+    assert ba.bits_to_int(np.ones(63)) == 2 ** 63 - 1 and ba.bits_to_int(np.ones(63)).dtype == np.int64
+    wide = np.zeros((2, 70))
+    wide[0, 69], wide[1, [0, 64]] = 1, 1
+    assert ba.bits_to_int(wide).tolist() == [2 ** 69, 2 ** 64 + 1]
+
+
+@pytest.mark.parametrize("bits, error, match", [
+    (np.array([0.2, np.nan]), ValueError, "bits hold NaN or inf"),
+    (np.array(["1", "0"]), TypeError, "bits must be numbers"),
+    (1.0, ValueError, "bits must have a last axis"),
+])
+def test_bits_to_int_refuses_what_is_not_bits(bits, error, match):
+    with pytest.raises(error, match=match):
+        ba.bits_to_int(bits)
+
+
+def test_width_refuses_a_bool_and_takes_a_numpy_integer():
+    with pytest.raises(ValueError, match="width must be an integer in 1..62 .*got True"):
+        int_to_bits(1, True)
+    assert int_to_bits(5, np.int64(4)).tolist() == [1, 0, 1, 0]
+
+
+def test_forward_batch_refuses_one_example_and_bad_params():
+    """Before: a 2-D x gave the raw "not enough values to unpack"."""
+    params = ba.init_params(4, np.random.default_rng(0))
+    x, _ = ba.encode_pairs(3, 4, 8)
+    with pytest.raises(ValueError, match=r"x must be a batch of shape \(B, T, 2\), got shape \(8, 2\).*x\[None\]"):
+        ba.forward_batch(params, x)
+    assert ba.forward_batch(params, x[None])[1].shape == (1, 8, 1)
+    with pytest.raises(ValueError, match=r"params lacks \['c'\]"):
+        ba.forward_batch({k: v for k, v in params.items() if k != "c"}, x[None])
+    with pytest.raises(ValueError, match="params have shapes"):
+        ba.forward_batch({**params, "b": np.zeros(5)}, x[None])
+    with pytest.raises(TypeError, match="params must be a dict"):
+        ba.forward_batch([params], x[None])
+
+
+def test_addition_accuracy_of_no_pairs_is_refused():
+    """Before: nan with numpy's "Mean of empty slice" RuntimeWarning."""
+    params = ba.init_params(4, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="addition_accuracy got no pairs"):
+        ba.addition_accuracy(params, [], [], 8)
+    one = ba.addition_accuracy(params, 3, 4, 8)  # one pair, and pairs of any shape, count
+    grid = np.meshgrid(np.arange(4), np.arange(4))
+    assert one in (0.0, 1.0)
+    assert ba.addition_accuracy(params, *grid, 8) == ba.addition_accuracy(params, grid[0].ravel(),
+                                                                          grid[1].ravel(), 8)
+
+
+def test_encode_pairs_names_mismatched_lengths_and_a_sum_that_does_not_fit():
+    with pytest.raises(ValueError, match=r"a and b must hold as many numbers .*\(3,\) and \(2,\)"):
+        ba.encode_pairs([1, 2, 3], [1, 2], 8)
+    with pytest.raises(ValueError, match=r"a \+ b must fit 8 bits .*largest sum is 256"):
+        ba.encode_pairs([200, 1], [56, 1], 8)
+    x, y = ba.encode_pairs([1, 2, 3], 4, 8)  # one number broadcasts
+    assert ba.bits_to_int(y[..., 0]).tolist() == [5, 6, 7]
+
+
+def test_init_params_checks_its_arguments():
+    with pytest.raises(ValueError, match="hidden must be a positive integer, got 0"):
+        ba.init_params(0, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng must be a numpy Generator"):
+        ba.init_params(4, 0)
+
+
+def test_training_figure_checks_its_series():
+    matplotlib.use("Agg")
+    its = np.arange(0, 50, 10)
+    whole, errors = np.linspace(0, 1, 5), np.full((5, 8), 0.2)
+    fig = ba.accuracy_and_position_errors(its, whole, errors, until=30)
+    assert len(fig.axes) == 3  # two panels and the colour bar
+    with pytest.raises(ValueError, match="one whole_accuracy value and one row of position_error per iteration"):
+        ba.accuracy_and_position_errors(its, whole[:4], errors)
+    with pytest.raises(ValueError, match="iterations must be a non-empty 1-D sequence"):
+        ba.accuracy_and_position_errors([], [], np.zeros((0, 8)))
+    with pytest.raises(ValueError, match="until=-5.0 is before the first iteration"):
+        ba.accuracy_and_position_errors(its, whole, errors, until=-5)
+    with pytest.raises(ValueError, match="vmax must be positive"):
+        ba.accuracy_and_position_errors(its, whole, errors, vmax=0)
+    matplotlib.pyplot.close("all")

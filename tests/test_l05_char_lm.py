@@ -1,13 +1,151 @@
-"""lecture_utils.unit_probe: recorded states equal torch's, features of a known text, correlations."""
+"""Lecture 05: the Anna Karenina model's training, the shipped checkpoint, the notebook's hand-written
+cells, and the unit probe (recorded states equal torch's, features of a known text, correlations)."""
+from __future__ import annotations
+
+import json
+import math
 import re
 
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
+import lecture_utils as lu
+from lecture_utils import cells
+from lecture_utils.checkpoint import load_checkpoint
+from lecture_utils.data import REGISTRY
+from lecture_utils.l05_char_lm import (
+    ANNA_MODEL,
+    best_units,
+    colour_text_html,
+    correlate,
+    record_states,
+    text_features,
+    train_char_lm,
+)
+from lecture_utils.metrics import text_nll
 from lecture_utils.models import CharRNN
-from lecture_utils.unit_probe import (best_units, colour_text_html, correlate, record_states,
-                                      text_features)
+from lecture_utils.sequences import split_contiguous
+from lecture_utils.teach import teach_namespace
+from lecture_utils.text import Vocab
+
+from .conftest import ROOT
+
+NOTEBOOK = ROOT / "notebooks" / "05_lstm_anna_karenina.ipynb"
+PRETRAINED = ROOT / "pretrained"
+
+
+# --- the notebook's hand-written cells (from tests/test_lecture05_teach.py) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def taught():
+    return teach_namespace(NOTEBOOK)
+
+
+@pytest.mark.parametrize("kind, module_class", [("LSTMCell", nn.LSTM), ("GRUCell", nn.GRU)])
+@pytest.mark.parametrize("batch, steps, input_size, hidden", [(1, 1, 3, 2), (4, 9, 5, 7), (3, 20, 8, 16)])
+def test_notebook_cells_equal_torch_in_outputs_and_gradients(taught, kind, module_class, batch, steps,
+                                                             input_size, hidden):
+    torch.manual_seed(batch * 100 + steps)
+    reference = module_class(input_size, hidden, batch_first=True)
+    cell = taught[kind].from_torch(reference)
+    assert type(cell) is taught[kind] and type(cell) is not getattr(cells, kind)  # the notebook's own code
+    x = torch.randn(batch, steps, input_size, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_()
+    out, state = taught["run_sequence"](cell, x)
+    out_ref, state_ref = reference(x_ref)
+    torch.testing.assert_close(out, out_ref, atol=1e-5, rtol=0)
+    h = state[0] if kind == "LSTMCell" else state
+    torch.testing.assert_close(h, state_ref[0][0] if kind == "LSTMCell" else state_ref[0], atol=1e-5, rtol=0)
+    weights = torch.randn_like(out)  # a random projection: no gradient can hide in a plain sum
+    (out * weights).sum().backward()
+    (out_ref * weights).sum().backward()
+    torch.testing.assert_close(x.grad, x_ref.grad, atol=1e-5, rtol=0)
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        torch.testing.assert_close(getattr(cell, name).grad, getattr(reference, name + "_l0").grad,
+                                   atol=1e-5, rtol=0, msg=name)
+
+
+def test_notebook_cells_equal_the_package_cells(taught):
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 4)
+    for kind in ("LSTMCell", "GRUCell"):
+        package_cell = getattr(cells, kind)(4, 5)
+        notebook_cell = taught[kind](4, 5)
+        notebook_cell.load_state_dict(package_cell.state_dict())
+        mine, _ = taught["run_sequence"](notebook_cell, x)
+        theirs, _ = cells.run_sequence(package_cell, x)
+        torch.testing.assert_close(mine, theirs, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_notebook_parameter_formula_counts_what_torch_allocates(taught, cell):
+    model = CharRNN(37, hidden_size=19, cell=cell, embedding_dim=taught["EMBEDDING"])
+    assert taught["count_parameters"](cell, 19, 37) == model.num_parameters()
+
+
+def test_notebook_forget_bias_sets_the_forget_gate_of_every_layer(taught):
+    lstm = nn.LSTM(3, 5, num_layers=2)
+    taught["set_forget_bias"](lstm, 1.0)
+    for k in range(2):
+        total = getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")
+        assert torch.equal(total[5:10], torch.ones(5))  # gate order i, f, g, o: f is the second block
+        assert not torch.equal(total[:5], torch.ones(5))
+
+
+# --- training (copied from tests/test_lm_toolkit.py) ----------------------------------------------------
+
+TEXT = "мама мыла раму. раму мыла мама! " * 40
+
+
+def char_data(vocab_text=TEXT):
+    vocab = Vocab.build([vocab_text])
+    ids = torch.tensor(vocab.encode(vocab_text))
+    return vocab, split_contiguous(ids, 0.2)
+
+
+def test_train_char_lm_learns_and_text_nll_matches_history():
+    vocab, (train, val) = char_data()
+    torch.manual_seed(0)
+    model, history = train_char_lm(train, val, len(vocab), 3, model_config=dict(hidden_size=32, num_layers=1,
+                                                                                 dropout=0.0),
+                                   training=dict(batch_size=4, seq_len=20, lr=1e-2))
+    assert history.best_val < 1.0  # a periodic text is learned
+    assert text_nll(model, val, batch_size=min(16, len(val) // 2), seq_len=256) == pytest.approx(history.best_val)
+
+
+# --- the shipped checkpoint (from tests/test_pretrained.py) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    info = json.loads((PRETRAINED / "anna_lstm.json").read_text(encoding="utf-8"))
+    model, vocab, extra = load_checkpoint(PRETRAINED / "anna_lstm.pt")
+    return info, model, vocab, extra
+
+
+def test_checkpoint_is_small_and_describes_itself(shipped):
+    info, model, vocab, extra = shipped
+    assert (PRETRAINED / "anna_lstm.pt").stat().st_size <= 8_000_000
+    assert type(model) is CharRNN and info["model"] == ANNA_MODEL
+    assert model.config == {**model.config, **ANNA_MODEL} and model.num_parameters() == info["parameters"]
+    assert info["data_sha256"] == REGISTRY[info["data"]].sha256
+    assert extra["epochs"] == info["epochs_run"] and extra["val_nll"] == pytest.approx(
+        info["val_nll_nats_per_char"], abs=1e-4)
+    assert {"command", "training_seconds", "device", "val_loss"} <= info.keys()
+
+
+def test_checkpoint_scores_the_validation_text_as_its_json_says(shipped):
+    info, model, vocab, _ = shipped
+    text = lu.load_text(info["data"])
+    assert vocab == Vocab.build([text])  # the alphabet of this text, in this order
+    _, val_ids = split_contiguous(torch.tensor(vocab.encode(text)), info["val_fraction"])
+    assert text_nll(model, val_ids) == pytest.approx(info["val_nll_nats_per_char"], abs=2e-4)
+
+
+# --- the unit probe -------------------------------------------------------------------------------------
 
 
 def _model(cell, layers=2, vocab=11, hidden=7):
@@ -141,3 +279,120 @@ def test_colour_text_html_escapes_and_colours_each_character():
         colour_text_html("abc", [1, 2])
     with pytest.raises(ValueError, match="finite"):
         colour_text_html("ab", [1, float("nan")])
+
+
+# --- bad input the reliability review found (D9, D16, D17, D19), and more of the kind --------------------
+
+
+@pytest.mark.parametrize("poison", [math.nan, math.inf, -math.inf])
+def test_correlate_gives_nan_for_a_unit_that_is_not_a_number(poison):
+    """Before: a unit with one NaN or inf got r = 0.0, "follows nothing"."""
+    rng = np.random.default_rng(0)
+    feature = rng.standard_normal(100)
+    x = np.stack([2 * feature + 1, rng.standard_normal(100), -feature], axis=1)
+    clean = correlate(x, feature)
+    x[5, 0] = poison
+    r = correlate(x, feature, chunk=2)
+    assert math.isnan(r[0]) and r[1:].tolist() == pytest.approx(clean[1:].tolist(), abs=1e-12)
+
+
+@pytest.mark.parametrize("poison", [math.nan, math.inf])
+def test_correlate_refuses_a_feature_that_is_not_a_number(poison):
+    rng = np.random.default_rng(0)
+    feature = rng.standard_normal(100)
+    feature[7] = poison
+    with pytest.raises(ValueError, match=rf"the feature holds {poison} at position 7"):
+        correlate(rng.standard_normal((100, 3)), feature)
+
+
+def test_correlate_of_huge_activations_does_not_overflow():
+    """float64 squares of 1e200 overflow: r would read 0 without scaling each unit first."""
+    rng = np.random.default_rng(1)
+    feature = rng.standard_normal(50)
+    x = np.stack([feature, rng.standard_normal(50)], axis=1)
+    np.testing.assert_allclose(correlate(x * 1e200, feature), correlate(x, feature), atol=1e-12)
+    np.testing.assert_allclose(correlate(x, feature * 1e-300), correlate(x, feature), atol=1e-12)
+
+
+def test_correlate_refuses_what_is_not_numbers():
+    with pytest.raises(TypeError, match="activations must hold numbers"):
+        correlate(np.array([["a", "b"], ["c", "d"]]), [1.0, 2.0])
+    with pytest.raises(ValueError, match="chunk must be a positive integer, got 0"):
+        correlate(np.zeros((3, 2)), [1.0, 2.0, 3.0], chunk=0)
+
+
+def test_best_units_refuses_states_that_are_not_numbers():
+    """Before: best_units ranked a unit holding NaN as uncorrelated and picked another."""
+    rng = np.random.default_rng(0)
+    feature = (rng.random(200) > 0.5).astype(float)
+    h1 = rng.normal(size=(200, 4))
+    h1[:, 2] = feature
+    h1[10, 2] = math.nan
+    with pytest.raises(ValueError, match=r"states\['h1'\] unit 2 holds NaN or inf"):
+        best_units({"h1": h1}, {"flag": feature})
+
+
+@pytest.mark.parametrize("states", [{}, None, []])
+def test_best_units_needs_states(states):
+    """Before: best_units({}, features) returned [None]."""
+    with pytest.raises(ValueError, match="states must be a non-empty dict of recorded states"):
+        best_units(states, {"flag": np.zeros(5)})
+
+
+@pytest.mark.parametrize("scale, match", [(-2, "scale must be positive, got -2"), (0, "scale must be positive"),
+                                          (math.nan, "scale must be a finite number, got nan"),
+                                          (math.inf, "scale must be a finite number, got inf")])
+def test_colour_text_html_refuses_a_scale_that_is_not_positive(scale, match):
+    """Before: scale -2 or NaN silently became 1."""
+    with pytest.raises(ValueError, match=match):
+        colour_text_html("ab", [0.5, -0.5], scale=scale)
+
+
+def test_colour_text_html_checks_its_layout_arguments():
+    assert colour_text_html("ab", [0.0, 0.0]).count("rgb(255,255,255)") == 2  # all zero: white, no scale error
+    with pytest.raises(ValueError, match="font_size must be a positive integer, got 0"):
+        colour_text_html("ab", [0.1, 0.2], font_size=0)
+    with pytest.raises(TypeError, match="title must be a str, not int"):
+        colour_text_html("ab", [0.1, 0.2], title=7)
+
+
+@pytest.mark.parametrize("ids, error, match", [
+    (torch.tensor([1, 2, 99, 3]), IndexError, "ids holds 99, outside 0..10"),
+    (torch.tensor([1, 2, -1, 3]), ValueError, "negative id"),
+    (torch.tensor([0.5, 1.7, 2.2, 3.9]), TypeError, "must be integer ids"),
+])
+def test_record_states_names_ids_the_model_does_not_know(ids, error, match):
+    """D19: before, torch's own "index out of range in self"; float ids were truncated (D13)."""
+    with pytest.raises(error, match=match):
+        record_states(_model("lstm"), ids, n_tracks=2)
+
+
+def tiny_ids(n=400, vocab=9):
+    return torch.arange(n) % vocab
+
+
+def test_train_char_lm_refuses_a_misspelt_setting():
+    """D12: before, training={"learning_rate": ...} was ignored and the default lr used."""
+    with pytest.raises(ValueError, match=r"unknown training setting\(s\) \['learning_rate'\]"):
+        train_char_lm(tiny_ids(), tiny_ids(100), 9, 1, training=dict(learning_rate=1e9))
+
+
+def test_train_char_lm_names_a_validation_text_too_short_to_score():
+    """D17: before, "batch_size must be a positive integer, got 0" though no batch_size was passed."""
+    with pytest.raises(ValueError, match="a text of 1 ids is too short to score"):
+        train_char_lm(tiny_ids(), tiny_ids(1), 9, 1, model_config=dict(hidden_size=4, embedding_dim=2),
+                      training=dict(batch_size=2, seq_len=10))
+
+
+@pytest.mark.parametrize("which", ["train_ids", "val_ids"])
+def test_train_char_lm_checks_the_ids_against_vocab_size_before_training(which):
+    """D19: an id of the validation text the model does not know failed only after a whole epoch,
+    in torch's own words; now before the first step, naming the text."""
+    ids = {"train_ids": tiny_ids(), "val_ids": tiny_ids(100)}
+    ids[which] = ids[which].clone()
+    ids[which][5] = 12
+    seen = []
+    with pytest.raises(IndexError, match=rf"{which} holds 12, outside 0..8"):
+        train_char_lm(ids["train_ids"], ids["val_ids"], 9, 1, on_epoch=lambda *a: seen.append(a),
+                      model_config=dict(hidden_size=4, embedding_dim=2), training=dict(batch_size=2, seq_len=10))
+    assert seen == []

@@ -7,13 +7,25 @@ import torch
 from torch.nn import functional as F
 
 from lecture_utils.checkpoint import load_checkpoint, save_checkpoint
-from lecture_utils.sentiment import (PAD, UNK, AveragedClassifier, ReviewBatches, SentimentLSTM,
-                                     encode_reviews, pad_batch, positive_probability, predict_proba,
-                                     reverse_within, review_loss, tfidf_logreg)
+from lecture_utils.l06_sentiment import (
+    PAD,
+    UNK,
+    AveragedClassifier,
+    ReviewBatches,
+    SentimentLSTM,
+    encode_reviews,
+    pad_batch,
+    positive_probability,
+    predict_proba,
+    review_loss,
+    tfidf_logreg,
+)
+from lecture_utils.models import CharRNN
+from lecture_utils.teach import teach_namespace
 from lecture_utils.text import Vocab, tokenize
-from lecture_utils.training import fit
+from lecture_utils.training import evaluate, fit
 
-from .conftest import ROOT, teach_namespace
+from .conftest import ROOT
 
 LECTURE = ROOT / "notebooks" / "06_imdb_sentiment.ipynb"
 
@@ -68,11 +80,6 @@ def test_gradients_with_lengths_are_those_of_each_review_alone(vocab):
                       for r, y in zip(reviews, labels)))
     for a, b in zip(together, alone):
         torch.testing.assert_close(a, b)
-
-
-def test_reverse_within_reverses_each_row_inside_its_length():
-    assert reverse_within(torch.tensor([3, 5, 1]), 5).tolist() == [
-        [2, 1, 0, 3, 4], [4, 3, 2, 1, 0], [0, 1, 2, 3, 4]]
 
 
 def test_embeddings_start_small_unless_told_otherwise():
@@ -250,3 +257,161 @@ def test_averaged_classifier_gives_the_mean_probability_of_its_members(vocab):
         AveragedClassifier([members[0], model_for(vocab, pooling="last")])
     with pytest.raises(ValueError, match="at least one"):
         AveragedClassifier([])
+
+
+# --- the numbers of lecture 06 stay those of afa8c22 ----------------------------------------------
+
+
+def test_predict_proba_gives_the_numbers_of_before_the_reorganisation():
+    """P(positive) of seeded models as lecture_utils.sentiment gave them at afa8c22: the same
+    initial draws, the same arithmetic (the checks added since compute nothing)."""
+    reviews = [torch.tensor([3, 4, 5]), torch.tensor([7]), torch.tensor([1, 2, 3, 4, 5, 6, 19]), torch.tensor([0, 9])]
+    torch.manual_seed(0)
+    model = SentimentLSTM(20, 8, 6, bidirectional=True, pooling="max", dropout=0.3, word_dropout=0.1)
+    np.testing.assert_allclose(predict_proba(model, reviews, batch_size=2),
+                               [0.473263144493103, 0.4773779809474945, 0.47117000818252563, 0.4745579957962036],
+                               rtol=1e-5)
+    torch.manual_seed(0)
+    np.testing.assert_allclose(predict_proba(SentimentLSTM(20, 8, 6), reviews),
+                               [0.45656880736351013, 0.46589627861976624, 0.4525940418243408, 0.4568527638912201],
+                               rtol=1e-5)
+
+
+def test_predict_proba_of_no_reviews_is_empty(vocab):
+    assert predict_proba(model_for(vocab), []).shape == (0,)
+    with pytest.raises(TypeError, match="encoded reviews"):
+        predict_proba(model_for(vocab), "good movie")
+
+
+# --- bad input (reliability report, lecture 06) ----------------------------------------------------
+
+
+def test_raw_strings_instead_of_token_lists_are_refused(vocab):
+    """D4: a str row was read character by character: a silent character model."""
+    with pytest.raises(TypeError, match=r"review 0 is a str .*tokenize the texts first"):
+        encode_reviews(["the movie was good"], vocab)
+    with pytest.raises(TypeError, match="list of token lists"):
+        encode_reviews("the movie was good", vocab)
+    texts = ["a great film", "a dull film", "great acting", "dull plot"]
+    with pytest.raises(TypeError, match=r"review 0 is a str .*tfidf_logreg\(\[tokenize"):
+        tfidf_logreg(texts, [1, 0, 1, 0], min_df=1)
+
+
+@pytest.mark.parametrize("labels, error, match", [
+    ([2, 0], ValueError, r"0 \(negative\) or 1 \(positive\); got 2.0 at position 0"),   # stars
+    ([-1, 1], ValueError, "got -1.0 at position 0"),                                      # the SVM convention
+    ([1, float("nan")], ValueError, "got nan at position 1"),
+    (["pos", "neg"], TypeError, "labels must be numbers; got 'pos'"),
+])
+def test_review_batches_refuse_labels_other_than_0_and_1(labels, error, match):
+    """D5: labels 0/2 or -1/+1 went into binary cross-entropy silently, NaN made fit blame the lr."""
+    with pytest.raises(error, match=match):
+        ReviewBatches([torch.tensor([1, 2, 3]), torch.tensor([2, 3])], labels)
+
+
+def test_review_batches_take_bool_and_integer_labels_as_floats():
+    batch = next(iter(ReviewBatches([torch.tensor([1, 2]), [3]], np.array([True, False]))))
+    assert batch[2].dtype == torch.float32 and sorted(batch[2].tolist()) == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("bad", [2.0, -1.0, float("nan"), 0.5])
+def test_review_loss_refuses_labels_other_than_0_and_1(vocab, bad):
+    ids, lengths = pad_batch([torch.tensor([1, 2, 3]), torch.tensor([2, 3])]), torch.tensor([3, 2])
+    with pytest.raises(ValueError, match=f"got {bad} at position 1"):
+        review_loss(model_for(vocab), (ids, lengths, torch.tensor([1.0, bad])))
+    ints = review_loss(model_for(vocab), (ids, lengths, torch.tensor([1, 0])))      # integer 0/1 are fine
+    floats = review_loss(model_for(vocab), (ids, lengths, torch.tensor([1.0, 0.0])))
+    torch.testing.assert_close(ints.loss, floats.loss)
+
+
+@pytest.mark.parametrize("pooling", ["last", "max"])
+@pytest.mark.parametrize("lengths, error, match", [
+    (torch.tensor([3, 0]), ValueError, "review 1 has length 0: lengths must lie in 1..3"),  # read padding / NaN
+    (torch.tensor([3, -2]), ValueError, "review 1 has length -2"),
+    (torch.tensor([4, 1]), ValueError, r"review 0 has length 4: lengths must lie in 1\.\.3"),
+    (torch.tensor([3.0, 1.0]), TypeError, "lengths must be an integer tensor"),
+    ([3, 1], TypeError, "lengths must be an integer tensor .*got list"),
+    (torch.tensor([3, 1, 1]), ValueError, "one length per review"),
+])
+def test_model_refuses_lengths_outside_the_batch(vocab, pooling, lengths, error, match):
+    """D7: a length of 0 read position -1 (the padding) under last pooling and gave NaN under max."""
+    model = model_for(vocab, pooling=pooling)
+    ids = pad_batch([torch.tensor([3, 4, 5]), torch.tensor([6])])
+    with pytest.raises(error, match=match):
+        model(ids, lengths)
+
+
+def nan_model(vocab):
+    model = model_for(vocab)
+    with torch.no_grad():
+        model.head.bias.fill_(float("nan"))
+    return model
+
+
+def test_nan_logits_are_no_negative_verdicts(vocab):
+    """D10: NaN logits were counted as "negative": accuracy 0.5 next to a NaN loss, NaN probabilities."""
+    reviews = encode_reviews([["good", "movie"], ["bad"]], vocab)
+    result = evaluate(nan_model(vocab), ReviewBatches(reviews, [1, 0]), review_loss)
+    assert np.isnan(result["loss"]) and np.isnan(result["accuracy"])
+    with pytest.raises(FloatingPointError, match="probability for review 0 is NaN"):
+        predict_proba(nan_model(vocab), reviews)
+    with pytest.raises(FloatingPointError, match="NaN"):
+        positive_probability(nan_model(vocab), vocab, "good movie")
+    with pytest.raises(FloatingPointError, match="loss became nan in epoch 0"):
+        fit(nan_model(vocab).train(), ReviewBatches(reviews, [1, 0]), ReviewBatches(reviews, [1, 0]),
+            loss_fn=review_loss, epochs=1, show_progress=False)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(vocab_size=10, pad_id=-1), "pad_id must be a non-negative integer, got -1"),   # D18: failed later
+    (dict(vocab_size=10, pad_id=10), r"pad_id=10 is not an id of a vocabulary of 10 \(ids 0\.\.9\)"),
+    (dict(vocab_size=0), "vocab_size must be a positive integer, got 0"),
+    (dict(vocab_size=-5), "vocab_size must be a positive integer, got -5"),
+    (dict(vocab_size=10, embedding_scale=-1.0), "embedding_scale must be non-negative"),
+    (dict(vocab_size=10, hidden_size=0), "hidden_size"),
+])
+def test_model_refuses_a_bad_configuration_when_built(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SentimentLSTM(**kwargs)
+
+
+def test_ids_outside_the_models_vocabulary_are_named(vocab):
+    """D19: torch's "index out of range in self" named nothing."""
+    model = model_for(vocab)
+    outside = len(vocab) + 2
+    with pytest.raises(IndexError, match=f"ids holds {outside}, outside 0..{len(vocab) - 1}"):
+        model(torch.tensor([[1, outside]]))
+    with pytest.raises(IndexError, match=f"ids holds {outside}"):
+        predict_proba(model, [torch.tensor([1, outside])])
+    with pytest.raises(IndexError, match="ids holds -1"):
+        model(torch.tensor([[1, -1]]))
+    with pytest.raises(ValueError, match=r"one row per review; got shape \(2,\)"):
+        model(torch.tensor([1, 2]))
+    larger = Vocab.build([WORDS + ["superb", "dreadful"]], specials=(PAD,), unk=UNK, joiner=" ")
+    with pytest.raises(ValueError, match=f"the vocabulary has {len(larger)} tokens but the model was built for "
+                                         f"{len(vocab)}"):
+        positive_probability(model, larger, "superb")
+
+
+def test_misleading_messages_now_point_the_right_way(vocab):
+    """D17/D20: a vocabulary without unk ("token None is not in the vocabulary"), one class
+    (sklearn's "n_classes >= 3"), a language model as the classifier (KeyError 'pad_id')."""
+    without_unk = Vocab.build([WORDS], specials=(PAD,), joiner=" ")
+    with pytest.raises(ValueError, match="needs a vocabulary with an unknown token"):
+        encode_reviews([["good"]], without_unk)
+    with pytest.raises(ValueError, match=r"both classes .*label\(s\) \[1\]"):
+        tfidf_logreg([["good", "fun"], ["good"]], [1, 1], min_df=1)
+    with pytest.raises(ValueError, match="3 reviews but 2 labels"):
+        tfidf_logreg([["good"], ["bad"], ["fun"]], [1, 0], min_df=1)
+    with pytest.raises(TypeError, match="CharRNN is not a review classifier"):
+        positive_probability(CharRNN(len(vocab), 8), vocab, "good movie")
+    with pytest.raises(TypeError, match="not a review classifier"):
+        predict_proba(CharRNN(len(vocab), 8), encode_reviews([["good"]], vocab))
+
+
+def test_encode_reviews_takes_numpy_integers_and_refuses_bools(vocab):
+    """D21: np.int64 was refused as max_len while True was taken as 1."""
+    tokens = ["the", "movie", "was", "good"]
+    assert vocab.decode(encode_reviews([tokens], vocab, max_len=np.int64(2))[0]) == "the movie"
+    with pytest.raises(ValueError, match="max_len must be a positive integer, got True"):
+        encode_reviews([tokens], vocab, max_len=True)

@@ -21,7 +21,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from .conftest import NOTEBOOKS, ROOT, linked_images

@@ -1,7 +1,8 @@
-"""Baselines of lecture 05: Kneser-Ney n-grams against a dict-based reference, compressors, units."""
+"""Baselines of lecture 05: Kneser-Ney n-grams against a dict-based reference, compressors."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -10,9 +11,17 @@ import torch
 
 from lecture_utils import lm_baselines as lmb
 from lecture_utils.lm_baselines import (
-    NgramLM, bits_to_nats, compression_rate, compressor_baselines, estimate_discounts, nats_to_bits,
-    ngram_nll, perplexity, perplexity_to_nats, select_order, uniform_nll, word_baseline_perplexities,
+    MIN_VAL_CHARS,
+    NgramLM,
+    compression_rate,
+    compressor_baselines,
+    estimate_discounts,
+    ngram_nll,
+    select_order,
+    uniform_nll,
+    word_baseline_perplexities,
 )
+from lecture_utils.metrics import perplexity
 
 ALPHABET = "абвгде ."
 
@@ -240,17 +249,89 @@ def test_gzip_window_is_32_kib():
     far = "".join(rng.choice(list("abcdefghijklmnop"), 50000))  # 50 kB: beyond gzip's window
     assert compression_rate(far, far[:5000], "xz").bits_per_char < 0.2
     assert compression_rate(far, far[:5000], "gzip").bits_per_char > 3.5  # ~log2(16) = 4
-    with pytest.raises(ValueError, match="unknown method 'zip'"):
+    with pytest.raises(ValueError, match="method must be one of 'bz2', 'gzip', 'xz'; got 'zip'"):
         compression_rate(far, far, "zip")
     with pytest.raises(ValueError, match="empty"):
         compression_rate(far, "", "gzip")
 
 
-def test_units():
-    assert nats_to_bits(math.log(2)) == pytest.approx(1.0)
-    assert bits_to_nats(2.0) == pytest.approx(2 * math.log(2))
-    assert nats_to_bits(bits_to_nats(1.37)) == pytest.approx(1.37)
-    assert perplexity(math.log(7)) == pytest.approx(7.0)
-    assert perplexity_to_nats(perplexity(1.3)) == pytest.approx(1.3)
-    np.testing.assert_allclose(perplexity(np.log([2.0, 5.0])), [2.0, 5.0])
+def test_uniform_nll():
     assert uniform_nll(140) == pytest.approx(math.log(140))
+    assert uniform_nll(np.int64(140)) == pytest.approx(math.log(140))
+
+
+# --- bad input the reliability review found (D8, D16, NG8d, NG13b), and more of the kind -------------------
+
+
+@pytest.mark.parametrize("train, val, method", [
+    ("aaaa", "a", "gzip"),                      # report: -8.0 bits per character
+    ("ab" * 10 + "ccc", "abab", "bz2"),         # report: -2.0
+    (random_text(20000, seed=1), "абвгд", "bz2"),
+])
+def test_compression_rate_of_a_tiny_validation_text_is_never_negative_and_warns(train, val, method):
+    """D8: before, negative bits per character without a word."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rate = compression_rate(train, val, method)
+    messages = [str(w.message) for w in caught if w.category is UserWarning]
+    assert any(f"a validation text of {len(val)} characters is too short" in m for m in messages), messages
+    assert rate.bits_per_char >= 0 and rate.nats_per_char >= 0
+    assert rate.resolution_bits == pytest.approx(8 / len(val))
+
+
+def test_compression_rate_of_a_long_enough_text_does_not_warn_and_reports_its_resolution():
+    text = random_text(30000, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rates = compressor_baselines(text[:-MIN_VAL_CHARS], text[-MIN_VAL_CHARS:])
+    for rate in rates.values():
+        assert rate.resolution_bits == 8 / MIN_VAL_CHARS and 1 < rate.bits_per_char < 8
+
+
+def test_compression_rate_below_zero_is_reported_as_zero_with_a_warning(monkeypatch):
+    """A compressor can code train + val in fewer bytes than train alone; no code has a negative rate."""
+    sizes = iter([100, 97])  # compressed train, then train + val
+    monkeypatch.setitem(lmb._COMPRESSORS, "bz2", lambda data: b"x" * next(sizes))
+    with pytest.warns(UserWarning, match=r"bz2 coded train \+ val in 3 byte\(s\) fewer .*reported as 0"):
+        rate = compression_rate("a" * 5000, "b" * 2000, "bz2")
+    assert rate.bits_per_char == 0.0 and rate.resolution_bits == 8 / 2000
+
+
+def test_compression_rate_names_a_character_its_encoding_cannot_hold():
+    with pytest.raises(ValueError, match=r"encoding 'ascii' cannot hold the character 'ж' at position 3 of val"):
+        compression_rate("abc" * 400, "abcж" * 300, "gzip", encoding="ascii")
+    with pytest.raises(ValueError, match=r"'ж' at position 1 of train"):
+        compression_rate("aж" * 600, "abc" * 400, "gzip", encoding="ascii")
+    with pytest.raises(TypeError, match="compression_rate takes two str texts, got str and bytes"):
+        compression_rate("abc", b"abc")
+
+
+@pytest.mark.parametrize("discount, match", [(True, "discount must be a finite number, got True"),
+                                             (False, "discount must be a finite number, got False"),
+                                             (math.inf, "discount must be a finite number"),
+                                             (-0.5, r"discount must lie in \(0, 1\], got -0.5")])
+def test_discount_refuses_bools_and_numbers_outside_0_1(discount, match):
+    """D16: before, discount=True was taken as a discount of 1."""
+    with pytest.raises(ValueError, match=match):
+        NgramLM(2, discount)
+    assert NgramLM(2, np.float32(0.5)).discount == 0.5 and NgramLM(2, 1).discount == 1.0
+
+
+@pytest.mark.parametrize("vocab, error, match", [
+    (5, TypeError, "vocab must be a str or a list of characters, got 5"),              # before: raw TypeError
+    (["аб", "в"], ValueError, "vocab must hold single characters; got 'аб'"),           # before: silently wrong
+    (["а", 1], ValueError, "vocab must hold single characters; got 1"),
+])
+def test_character_vocab_must_be_characters(vocab, error, match):
+    with pytest.raises(error, match=match):
+        NgramLM(2).fit("абвабв", vocab=vocab)
+    assert NgramLM(2).fit("абв", vocab=["а", "б", "в", "г"]).vocab_size == 4
+
+
+def test_select_order_checks_its_arguments():
+    for bad in (True, math.nan, 0, 1.5):
+        with pytest.raises(ValueError, match="heldout_fraction"):
+            select_order("абвгдабвгд", heldout_fraction=bad)
+    with pytest.raises(TypeError, match="orders must be a sequence of orders"):
+        select_order("абвгдабвгд" * 10, orders=3)
+    assert select_order("абвгдабвгд" * 10, orders=[np.int64(2)])[0] == 2

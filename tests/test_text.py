@@ -204,7 +204,7 @@ def test_build_refuses_one_str_as_the_specials():
     (None, "encode takes a list of tokens or a str, not NoneType"),
     (5, "encode takes a list of tokens or a str, not int"),
     (b"ab", "encode takes a list of tokens or a str, not bytes"),
-    (["a", None], r"tokens must be str; got None \(NoneType\) at position 1"),
+    (["и", None], r"tokens must be str; got None \(NoneType\) at position 1"),
 ])
 def test_encode_refuses_what_is_no_text(vocab, sequence, match):
     """The raw "'NoneType' object is not iterable" becomes a message naming what encode takes."""

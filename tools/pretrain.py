@@ -3,7 +3,7 @@
 Same code and configuration as the notebook's live run (lecture_utils.l05_char_lm), only
 more epochs. Writes pretrained/anna_lstm.pt (weights, config, vocabulary) and
 pretrained/anna_lstm.json (how it was made and how good it is); the notebook and
-tests/test_pretrained.py load the checkpoint and check it against the JSON.
+tests/test_l05_char_lm.py load the checkpoint and check it against the JSON.
 
     .venv/bin/python tools/pretrain.py [--epochs N] [--max-minutes M]
 """
@@ -14,7 +14,7 @@ import json
 import shlex
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -95,7 +95,7 @@ def main(argv=None) -> None:
         "val_loss": [round(x, 4) for x in history.val_loss],
         "val_nll_nats_per_char": round(val_nll, 4), "val_bits_per_char": round(nats_to_bits(val_nll), 4),
         "training_seconds": round(seconds), "device": machine(device),
-        "torch": torch.__version__, "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "torch": torch.__version__, "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     with atomic_path(args.out.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
