@@ -64,7 +64,7 @@ def save_checkpoint(path, model: nn.Module, vocab: Vocab | None = None, **extra)
     if MODEL_CLASSES.get(key) is not type(model):
         raise TypeError(f"{type(model).__name__} is not a registered model class: "
                         "decorate it with @register_model so that a checkpoint can rebuild it")
-    size = getattr(model, "vocab_size", None)
+    size = getattr(model, "vocab_size", None) or model.config.get("vocab_size")  # SentimentLSTM: in config only
     if vocab is not None and size is not None and size != len(vocab):
         raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model was built for "
                          f"vocab_size={size}: they would not fit together when loaded")

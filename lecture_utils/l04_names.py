@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
+from .checks import non_negative_int
 from .sequences import shuffle_split, teacher_forcing_pairs
 from .text import BOUNDARY, PAD, Vocab
 
@@ -18,9 +19,10 @@ __all__ = ["BOUNDARY", "PAD", "name_tensors", "split_names"]
 def split_names(names: pd.DataFrame, val_fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Shuffle the rows with ``seed`` and cut off ``val_fraction`` of them for validation.
 
-    ``val_fraction`` must lie strictly between 0 and 1 and leave both parts non-empty.
+    ``val_fraction`` must lie strictly between 0 and 1 and leave both parts non-empty; ``seed``
+    must be an integer (None would give another split on every run).
     """
-    return shuffle_split(names, val_fraction, seed)
+    return shuffle_split(names, val_fraction, non_negative_int("seed", seed))
 
 
 def name_tensors(names, vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:

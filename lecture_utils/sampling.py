@@ -106,7 +106,7 @@ def sample(model, prompt_ids: list[int], n_samples: int, max_new: int, *, stop_i
 
 
 def _check_vocab_fits(model, vocab: Vocab) -> None:
-    size = getattr(model, "vocab_size", None)
+    size = getattr(model, "vocab_size", None) or getattr(model, "config", {}).get("vocab_size")
     if size is not None and size != len(vocab):
         raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model scores {size}: "
                          "they come from different runs or files")

@@ -22,7 +22,7 @@ import torch
 from torch.nn import functional as F
 
 from .checks import non_negative, non_negative_int, positive, positive_int
-from .models import device_of, eval_mode
+from .models import check_ids, device_of, eval_mode
 from .progress import progress
 
 
@@ -73,6 +73,7 @@ def padded_token_loss(pad_id: int) -> Callable:
     def loss_fn(model, batch, state=None) -> BatchLoss:
         inputs, targets, *condition = batch
         logits, _ = model(inputs, condition=condition[0]) if condition else model(inputs)
+        check_ids(targets[targets != pad_id], logits.shape[-1], "targets")
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                ignore_index=pad_id, reduction="sum")
         return BatchLoss(loss, int((targets != pad_id).sum()))
@@ -90,6 +91,7 @@ def stream_token_loss(model, batch, state=None) -> BatchLoss:
             raise ValueError(f"a batch of {inputs.shape[0]} rows cannot continue the state of {rows} rows: "
                              "carried state needs every batch of the same size (TextWindows gives that)")
     logits, state = model(inputs, state)
+    check_ids(targets, logits.shape[-1], "targets")
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum")
     return BatchLoss(loss, targets.numel(), state=state)
 

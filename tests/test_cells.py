@@ -1,6 +1,7 @@
 """Hand-written LSTM and GRU cells (lecture_utils.cells) against torch.nn.LSTM / torch.nn.GRU."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -235,8 +236,17 @@ def test_wrong_shapes_are_named():
         GRUCell(4, 3)(torch.zeros(2, 4), (torch.zeros(2, 3), torch.zeros(2, 3)))
     with pytest.raises(ValueError, match=r"\(batch, time, 4\), got \(2, 4\)"):
         run_sequence(cell, torch.zeros(2, 4))
-    with pytest.raises(ValueError, match="hidden_size must be a positive int, not 0"):
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 0"):
         GRUCell(4, 0)
+
+
+def test_sizes_are_counts_of_any_integer_type_but_not_bools():
+    cell = LSTMCell(np.int64(4), torch.tensor(3))
+    assert (cell.input_size, cell.hidden_size) == (4, 3) and type(cell.hidden_size) is int
+    with pytest.raises(ValueError, match="input_size must be a positive integer, got True"):
+        GRUCell(True, 3)
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 2.0"):
+        GRUCell(3, 2.0)
 
 
 def test_from_torch_refuses_what_it_cannot_copy():

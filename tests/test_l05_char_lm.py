@@ -137,6 +137,7 @@ def test_checkpoint_is_small_and_describes_itself(shipped):
     assert {"command", "training_seconds", "device", "val_loss"} <= info.keys()
 
 
+@pytest.mark.integration  # reads the whole validation text with the full model: seconds
 def test_checkpoint_scores_the_validation_text_as_its_json_says(shipped):
     info, model, vocab, _ = shipped
     text = lu.load_text(info["data"])

@@ -104,3 +104,17 @@ def test_text_nll_names_ids_the_model_does_not_know():
         text_nll(CharRNN(11, hidden_size=4), ids)
     with pytest.raises(ValueError, match="a text of 2 ids is too short to score"):
         text_nll(CharRNN(11, hidden_size=4), torch.arange(2))
+
+
+def test_perplexity_takes_lists_and_arrays():
+    assert np.allclose(perplexity([0.0, 1.0]), [1.0, np.e])
+    assert np.allclose(perplexity_to_nats([1.0, np.e]), [0.0, 1.0])
+
+
+def test_text_nll_names_a_target_outside_the_model():
+    torch.manual_seed(0)
+    model = CharRNN(10, 8)
+    ids = torch.randint(0, 10, (200,))
+    ids[-1] = 11  # read only as a target, never as an input
+    with pytest.raises(IndexError, match="targets holds 11"):
+        text_nll(model, ids, batch_size=2, seq_len=50)

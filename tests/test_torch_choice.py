@@ -186,6 +186,7 @@ def test_cuda_takes_pypis_wheel_even_beside_a_local_cpu_wheel(indexes, tmp_path,
     assert version == VERSION and url.startswith(f"{indexes}/pypi/")
 
 
+@pytest.mark.integration  # a pip dry run against this machine's configuration
 def test_this_machines_pip_config_resolves_the_cpu_build_locally(tmp_path):
     """With the pip configuration as it is: a local +cpu wheel, when pip has one, is what setup takes."""
     requirement = f"torch=={VERSION}+cpu"

@@ -74,7 +74,8 @@ def test_training_lowers_the_loss_and_ignores_padding(names_vocab):
     loss_fn = names_loss(names_vocab)
     before = evaluate(model, val, loss_fn)["loss"]
     seen = []
-    history = fit(model, train, val, epochs=30, loss_fn=loss_fn, lr=0.01, on_epoch=lambda epoch, h: seen.append(epoch))
+    history = fit(model, train, val, epochs=30, loss_fn=loss_fn, lr=0.01,
+                  on_epoch=lambda epoch, h: seen.append(epoch))
     assert seen == list(range(30))
     assert history.best_val < before / 3  # it memorises 8 names
     assert evaluate(model, val, loss_fn)["loss"] == pytest.approx(history.best_val)  # best weights restored
@@ -82,7 +83,8 @@ def test_training_lowers_the_loss_and_ignores_padding(names_vocab):
     inputs, targets = name_tensors(NAMES, names_vocab)
     pad = torch.full((len(NAMES), 4), names_vocab.id(PAD))
     padded = [(torch.cat([inputs, pad], 1), torch.cat([targets, pad], 1))]
-    assert evaluate(model, padded, loss_fn)["loss"] == pytest.approx(evaluate(model, [(inputs, targets)], loss_fn)["loss"])
+    unpadded = evaluate(model, [(inputs, targets)], loss_fn)["loss"]
+    assert evaluate(model, padded, loss_fn)["loss"] == pytest.approx(unpadded)
 
 
 def test_evaluate_carries_the_state_as_if_it_read_each_track_at_once():
