@@ -60,6 +60,9 @@ class RecurrentCell(nn.Module):
         if x.dim() != 2 or x.shape[1] != self.input_size:
             raise ValueError(f"{name} expects x of shape (batch, {self.input_size}), "
                              f"got {tuple(x.shape)}")
+        if x.dtype != self.weight_ih.dtype:
+            raise TypeError(f"{name} holds {self.weight_ih.dtype} weights but x is {x.dtype}: convert one of "
+                            f"them (x.to({self.weight_ih.dtype}) or cell.to(x.dtype))")
         is_pair = isinstance(state, (tuple, list))
         parts = tuple(state) if is_pair else (state,)
         if (is_pair != (self.STATE_PARTS > 1) or len(parts) != self.STATE_PARTS
@@ -159,8 +162,8 @@ def run_sequence(cell: RecurrentCell, x: torch.Tensor, state=None):
     Returns the outputs (B, T, H) -- the hidden state after every step, as ``nn.LSTM`` /
     ``nn.GRU`` return them -- and the final state (``(h, c)`` for an LSTM, ``h`` for a GRU).
     """
-    if x.dim() != 3 or x.shape[2] != cell.input_size:
-        raise ValueError(f"run_sequence expects x of shape (batch, time, {cell.input_size}), "
+    if x.dim() != 3 or x.shape[2] != cell.input_size or x.shape[1] == 0:
+        raise ValueError(f"run_sequence expects x of shape (batch, time, {cell.input_size}) with time >= 1, "
                          f"got {tuple(x.shape)}")
     outputs = []
     for t in range(x.shape[1]):  # step t needs the state of step t - 1: no way around a loop

@@ -30,6 +30,11 @@ def _integer(name: str, value, what: str) -> int:
         raise ValueError(f"{name} must be {what}, got {value!r}") from None
 
 
+def integer(name: str, value) -> int:
+    """``value`` as an int of any sign (Python, numpy or torch integer), or a ValueError naming ``name``."""
+    return _integer(name, value, "an integer")
+
+
 def positive_int(name: str, value) -> int:
     """``value`` as an int >= 1, or a ValueError naming ``name``."""
     number = _integer(name, value, "a positive integer")

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import positive_int
+from .checks import non_negative_int, positive_int
 from .training import BatchLoss, fit
 
 
@@ -53,9 +53,10 @@ def first_symbol_batch(batch_size: int, distractors: int, *, n_signals: int = 4,
 
     Symbol ids ``0 .. n_signals-1`` are the signals (only at step 0); the rest are noise.
     """
-    if batch_size < 1 or distractors < 0 or n_signals < 2 or n_noise < 1:
-        raise ValueError(f"need batch_size >= 1, distractors >= 0, n_signals >= 2, n_noise >= 1; got "
-                         f"{batch_size=}, {distractors=}, {n_signals=}, {n_noise=}")
+    batch_size, n_noise = positive_int("batch_size", batch_size), positive_int("n_noise", n_noise)
+    distractors = non_negative_int("distractors", distractors)
+    if positive_int("n_signals", n_signals) < 2:
+        raise ValueError(f"n_signals must be at least 2 (one class is no task), got {n_signals!r}")
     labels = torch.randint(n_signals, (batch_size,), generator=generator)
     noise = torch.randint(n_signals, n_signals + n_noise, (batch_size, distractors), generator=generator)
     ids = torch.cat([labels[:, None], noise], dim=1)

@@ -1,8 +1,9 @@
 """Lecture 05: a character language model of «Анна Каренина» and what its units follow.
 
-* :data:`ANNA_MODEL`, :data:`ANNA_TRAINING`, :func:`train_char_lm` -- the model and its training,
-  shared by the notebook's live run and ``make pretrain`` (tools/pretrain.py), so the shipped
-  checkpoint comes from the same code and settings as the curve the students watch;
+* :data:`ANNA_MODEL`, :data:`ANNA_TRAINING` -- the model and its training settings, read by the
+  notebook's live run (a smaller hidden size, five minutes of ``fit`` on stretches of the text)
+  and by :func:`train_char_lm`, which ``make pretrain`` (tools/pretrain.py) runs for hours: the
+  shipped checkpoint has the settings of the curve the students watch, trained far longer;
 * :func:`record_states` -- the hidden state ``h`` (and, for an LSTM, the cell state ``c``)
   of every layer after every character, as numpy arrays aligned with the text;
 * :func:`text_features` -- visible features of the text read so far (inside a dialogue

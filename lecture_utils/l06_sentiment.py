@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .checks import non_negative, non_negative_int, one_of, positive_int, short
+from .checks import non_negative, non_negative_int, one_of, positive, positive_int, short
 from .models import check_ids, device_of, eval_mode, num_parameters, register_model
 from .sequences import LengthBatches, pad_batch, reverse_within
 from .text import PAD, UNK, Vocab, tokenize
@@ -194,8 +194,10 @@ def _checked_lengths(lengths, batch: int, width: int) -> torch.Tensor:
         bad = (lengths < 1) | (lengths > width)
         if bool(bad.any()):
             row = int(bad.nonzero()[0])
-            raise ValueError(f"review {row} has length {int(lengths[row])}: lengths must lie in 1..{width} "
-                             "(the batch's width); a review of length 0 has no last word to read")
+            why = ("a review of length 0 has no last word to read" if int(lengths[row]) < 1
+                   else "the batch holds no position beyond its width")
+            raise ValueError(f"review {row} has length {int(lengths[row])} (its row in the batch): lengths must lie in "
+                             f"1..{width} (the batch's width); {why}")
     return lengths
 
 
@@ -259,6 +261,9 @@ def predict_proba(model, reviews: Sequence[torch.Tensor], batch_size: int = 256,
         raise TypeError("predict_proba takes encoded reviews (encode_reviews), not a str")
     device = device_of(model)
     lengths = torch.tensor([len(r) for r in reviews], dtype=torch.long)
+    if len(reviews) and int(lengths.min()) < 1:  # named by its place in `reviews`, before sorting
+        raise ValueError(f"review {int(torch.nonzero(lengths < 1)[0])} has no ids: encode_reviews gives every "
+                         "review at least one")
     order = torch.argsort(lengths, stable=True)  # similar lengths together: little padding
     probs = np.empty(len(reviews), dtype=np.float64)
     if len(reviews) == 0:
@@ -342,6 +347,12 @@ def tfidf_logreg(token_lists: Sequence[Sequence[str]], labels, *, ngram_range=(1
     from sklearn.pipeline import make_pipeline
 
     _check_token_lists("tfidf_logreg", token_lists)
+    if len(token_lists) == 0:
+        raise ValueError("tfidf_logreg needs reviews to learn from, got none")
+    min_df, C = positive_int("min_df", min_df), positive("C", C)
+    if min_df > len(token_lists):
+        raise ValueError(f"min_df={min_df} keeps only n-grams seen in at least {min_df} reviews, but there "
+                         f"are {len(token_lists)}")
     labels = np.asarray(labels)
     if len(labels) != len(token_lists):
         raise ValueError(f"{len(token_lists)} reviews but {len(labels)} labels")

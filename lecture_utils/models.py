@@ -55,7 +55,8 @@ def register_model(cls):
         bound = signature.bind(self, *args, **kwargs)
         bound.apply_defaults()
         init(self, *args, **kwargs)
-        if type(self) is cls:  # a registered subclass records its own arguments
+        # A registered subclass records its own arguments; an unregistered one keeps its base's.
+        if type(self) is cls or MODEL_CLASSES.get(model_key(type(self))) is not type(self):
             self.config = {name: value for name, value in list(bound.arguments.items())[1:]}
 
     cls.__init__ = __init__

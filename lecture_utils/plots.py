@@ -7,6 +7,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .checks import positive_int
+
 # Sizes in points for a figure about 10 inches wide shown on a 1280x720 slide:
 # the smallest text (ticks, legend) stays at 12 pt, readable from the back of a room.
 LECTURE_STYLE = {
@@ -28,8 +30,9 @@ def use_lecture_style() -> None:
 
 def smooth(values: Sequence[float], window: int) -> np.ndarray:
     """Moving average over ``window`` points (shorter at the start, same length as input)."""
+    window = positive_int("window", window)
     values = np.asarray(values, dtype=float)
-    if window <= 1 or len(values) == 0:
+    if window == 1 or len(values) == 0:
         return values
     cumsum = np.cumsum(np.insert(values, 0, 0.0))
     counts = np.minimum(np.arange(1, len(values) + 1), window)
@@ -64,6 +67,10 @@ def heatmap(matrix: np.ndarray, *, row_labels: Sequence[str], col_labels: Sequen
             cmap: str = "viridis", vmin=None, vmax=None, annotate: bool = False, ax=None):
     """A matrix as a coloured grid with labelled rows and columns and a labelled colour bar."""
     matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape != (len(row_labels), len(col_labels)):
+        raise ValueError(f"heatmap: a matrix of shape {matrix.shape} needs {matrix.shape[0] if matrix.ndim else 0} "
+                         f"row labels and {matrix.shape[-1] if matrix.ndim else 0} column labels, got "
+                         f"{len(row_labels)} and {len(col_labels)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.6 * len(col_labels) + 2.5, 0.35 * len(row_labels) + 1.5))
     image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")

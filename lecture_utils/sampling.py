@@ -82,6 +82,11 @@ def sample(model, prompt_ids: list[int], n_samples: int, max_new: int, *, stop_i
         kwargs = {} if condition is None else {"condition": condition.to(device)}
         logits, hidden = model(ids, **kwargs)
         logits = logits[:, -1]
+        size = logits.shape[-1]
+        for name, values in (("banned_ids", banned.tolist()), ("stop_id", [] if stop_id is None else [stop_id])):
+            outside = [i for i in values if not 0 <= i < size]
+            if outside:
+                raise ValueError(f"{name} holds {outside[0]}, outside the model's ids 0..{size - 1}")
         new = torch.empty(n_samples, 0, dtype=torch.long, device=device)
         done = torch.zeros(n_samples, dtype=torch.bool, device=device)
         for _ in range(max_new):

@@ -18,12 +18,11 @@ even though gradients stop there (truncated backpropagation through time).
 from __future__ import annotations
 
 import numbers
-import operator
 from collections.abc import Sequence
 
 import numpy as np
 
-from .checks import fraction, non_negative_int, one_of, positive_int, short
+from .checks import fraction, integer, non_negative_int, one_of, positive_int, short
 
 
 def split_contiguous(ids, val_fraction: float = 0.1):
@@ -163,7 +162,7 @@ def pad_batch(sequences, pad_id: int = 0, length: int | None = None, side: str =
     import torch
 
     one_of("side", side, ("right", "left"))
-    pad_id = _integer("pad_id", pad_id)
+    pad_id = integer("pad_id", pad_id)
     if isinstance(sequences, (str, bytes)) or not hasattr(sequences, "__len__"):
         raise TypeError(f"pad_batch takes a list of id sequences, not {type(sequences).__name__}")
     if len(sequences) == 0:
@@ -183,17 +182,6 @@ def pad_batch(sequences, pad_id: int = 0, length: int | None = None, side: str =
             if len(kept) and int(kept.min()) < 0:
                 raise ValueError(f"sequence {row} holds a negative id ({int(kept.min())}): ids count from 0")
     return out
-
-
-def _integer(name: str, value) -> int:
-    """Any integer (negative too) as an int; bools and floats refused by name."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from None
-
 
 def _id_row(seq, name: str, negatives: bool = True):
     """One 1-D sequence of integer ids as an int64 tensor; negative ids refused unless ``negatives``

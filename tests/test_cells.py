@@ -234,7 +234,7 @@ def test_wrong_shapes_are_named():
         cell(torch.zeros(2, 4), torch.zeros(2, 3))
     with pytest.raises(TypeError, match="one .* tensor h, got a tuple of 2"):
         GRUCell(4, 3)(torch.zeros(2, 4), (torch.zeros(2, 3), torch.zeros(2, 3)))
-    with pytest.raises(ValueError, match=r"\(batch, time, 4\), got \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"\(batch, time, 4\) with time >= 1, got \(2, 4\)"):
         run_sequence(cell, torch.zeros(2, 4))
     with pytest.raises(ValueError, match="hidden_size must be a positive integer, got 0"):
         GRUCell(4, 0)
@@ -283,3 +283,13 @@ def test_time_cells_reports_both_and_leaves_the_random_state_alone():
         assert (r["batch"], r["steps"], r["input_size"], r["hidden_size"]) == (2, 3, 4, 5)
     with pytest.raises(ValueError, match="kind must be one of"):
         time_cells(kinds=["rnn"])
+
+
+def test_run_sequence_refuses_an_empty_sequence_and_a_foreign_dtype():
+    cell = LSTMCell(3, 4)
+    with pytest.raises(ValueError, match=r"time >= 1, got \(2, 0, 3\)"):
+        run_sequence(cell, torch.zeros(2, 0, 3))
+    with pytest.raises(TypeError, match="torch.float32 weights but x is torch.float64"):
+        run_sequence(cell, torch.zeros(2, 5, 3, dtype=torch.float64))
+    with pytest.raises(TypeError, match="but x is torch.int64"):
+        cell(torch.zeros(2, 3, dtype=torch.long))

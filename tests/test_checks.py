@@ -10,6 +10,7 @@ import torch
 
 from lecture_utils.checks import (
     fraction,
+    integer,
     non_negative,
     non_negative_int,
     one_of,
@@ -105,3 +106,11 @@ def test_short_cuts_long_values_for_messages():
     assert short("abc") == "'abc'"
     cut = short("x" * 500, limit=20)
     assert len(cut) == 20 and cut.endswith("…") and cut.startswith("'xxx")
+
+
+def test_integer_takes_any_sign_and_refuses_what_is_no_integer():
+    assert integer("pad_id", -100) == -100 and integer("pad_id", np.int64(3)) == 3
+    assert integer("pad_id", torch.tensor(2)) == 2
+    for bad in (True, 1.0, "1", None, np.array([1])):
+        with pytest.raises(ValueError, match="pad_id must be an integer"):
+            integer("pad_id", bad)

@@ -17,7 +17,7 @@ import lecture_utils as lu
 from lecture_utils import data
 from lecture_utils.data import DataError, DataFile, Source
 
-from .test_fetch import GOOD, NOWHERE, spec_for, two_splits
+from .test_fetching import GOOD, NOWHERE, spec_for, two_splits
 
 MIRROR = Path(os.environ.get("LECTURE_DATA_MIRROR") or data.REPO_ROOT.parent / "shared" / "data")
 if not MIRROR.is_absolute():

@@ -97,7 +97,7 @@ def test_first_symbol_batch():
     assert x.shape == (64, 10, 8) and y.shape == (64,)
     assert torch.equal(x[:, 0].argmax(1), y)                 # the class is the first symbol
     assert (x[:, 1:].argmax(-1) >= 4).all()                  # the rest is noise
-    with pytest.raises(ValueError, match="distractors=-1"):
+    with pytest.raises(ValueError, match="distractors must be a non-negative integer, got -1"):
         l01_theory.first_symbol_batch(4, -1)
 
 
@@ -162,3 +162,15 @@ def test_steps_to_solve_checks_its_counts():
     for name in ("budget", "eval_every", "eval_size", "batch_size"):
         with pytest.raises(ValueError, match=f"{name} must be a positive integer, got 0"):
             l01_theory.steps_to_solve(memory_model(), 0, **{"budget": 10, name: 0})
+
+
+@pytest.mark.parametrize("args, match", [
+    ((True, 3), "batch_size must be a positive integer"),
+    ((2.5, 3), "batch_size must be a positive integer"),
+    ((4, -1), "distractors must be a non-negative integer"),
+])
+def test_first_symbol_batch_names_a_bad_size(args, match):
+    with pytest.raises(ValueError, match=match):
+        l01_theory.first_symbol_batch(*args)
+    with pytest.raises(ValueError, match="n_signals must be at least 2"):
+        l01_theory.first_symbol_batch(4, 3, n_signals=1)

@@ -208,3 +208,11 @@ def test_last_step_classifier_reads_the_last_step():
     assert torch.allclose((lstm.rnn.bias_ih_l0 + lstm.rnn.bias_hh_l0)[4:8], torch.full((4,), 2.0))
     with pytest.raises(ValueError, match="needs an LSTM"):
         LastStepClassifier("rnn", 8, 4, 4, forget_bias=1.0)
+
+
+def test_an_unregistered_subclass_keeps_its_bases_config():
+    class Wider(SentimentLSTM):  # e.g. a benchmark's variant: not registered, not saved
+        pass
+
+    model = Wider(12, embedding_dim=6, hidden_size=5)
+    assert model.config["vocab_size"] == 12 and model.config["hidden_size"] == 5

@@ -43,7 +43,3 @@ def test_bad_arguments_stop_before_training(argv, word, capsys):
     assert stop.value.code == 2
     assert word in capsys.readouterr().err
 
-
-def test_a_checkpoint_and_its_info_never_share_a_name(tmp_path):
-    args = pretrain.parse_args(["--out", str(tmp_path / "anna.pt")])
-    assert args.out.with_suffix(".json") != args.out

@@ -205,3 +205,12 @@ def test_a_vocabulary_of_another_size_than_the_model_is_named(names_vocab):
         generate_names(small, names_vocab, 2)
     with pytest.raises(ValueError, match=match):
         generate_text(small, names_vocab, "ма", 2)
+
+
+def test_banned_and_stop_ids_outside_the_model_are_named():
+    torch.manual_seed(0)
+    model = CharRNN(6, 8)
+    with pytest.raises(ValueError, match=r"banned_ids holds 9, outside the model's ids 0..5"):
+        sample(model, [1], 2, 3, banned_ids=[0, 9])
+    with pytest.raises(ValueError, match=r"stop_id holds 6, outside the model's ids 0..5"):
+        sample(model, [1], 2, 3, stop_id=6)

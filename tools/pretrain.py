@@ -1,9 +1,10 @@
 """`make pretrain`: train lecture 05's character LSTM for long and ship the checkpoint.
 
-Same code and configuration as the notebook's live run (lecture_utils.l05_char_lm), only
-more epochs. Writes pretrained/anna_lstm.pt (weights, config, vocabulary) and
-pretrained/anna_lstm.json (how it was made and how good it is); the notebook and
-tests/test_l05_char_lm.py load the checkpoint and check it against the JSON.
+The configuration of the notebook's live run (lecture_utils.l05_char_lm: ANNA_MODEL with its
+full hidden size, ANNA_TRAINING), trained by train_char_lm for many epochs instead of minutes.
+Writes pretrained/anna_lstm.pt (weights, config, vocabulary) and pretrained/anna_lstm.json (how
+it was made and how good it is); the notebook and tests/test_l05_char_lm.py load the checkpoint
+and check it against the JSON.
 
     .venv/bin/python tools/pretrain.py [--epochs N] [--max-minutes M]
 """

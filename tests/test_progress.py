@@ -1,0 +1,18 @@
+"""One progress-bar style: text on stdout, narrow enough for a slide, updated at most twice a second."""
+from __future__ import annotations
+
+from lecture_utils.progress import progress
+
+
+def test_the_bar_is_text_on_stdout_within_90_columns(capsys):
+    for _ in progress(range(3), desc="обучение", mininterval=0):
+        pass
+    out = capsys.readouterr().out
+    assert "обучение" in out and "3/3" in out
+    assert max(len(line) for line in out.replace("\r", "\n").splitlines()) <= 90
+
+
+def test_the_caller_can_override_the_defaults():
+    bar = progress(total=5, ncols=60, mininterval=2.0)
+    assert bar.ncols == 60 and bar.mininterval == 2.0
+    bar.close()
