@@ -23,7 +23,7 @@ NBEXEC := $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePr
 # then merge each cell's stream outputs: a progress bar keeps only its final state (no \r history)
 NBTIDY := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level=WARN
 
-.PHONY: setup data lab test unit lint notebooks slides bench pretrain clean FORCE
+.PHONY: setup data lab test unit lint notebooks slides bench pretrain experiments clean FORCE
 
 setup: $(STAMP) $(LAB_SETTINGS)  ## virtual environment, pinned requirements, the package, the Jupyter kernel
 
@@ -77,6 +77,10 @@ slides: setup slides/node_modules/.package-lock.json  ## offline reveal.js decks
 # Lecture 05's shipped model: hours on a 2-core CPU, minutes on a GPU. Commit both files.
 pretrain: setup data  ## train lecture 05's LSTM for long: pretrained/anna_lstm.pt and .json
 	$(BIN)/python tools/pretrain.py $(PRETRAIN_ARGS)
+
+# The lectures' sweeps (configurations x seeds): results/<lecture>_<name>.json, with provenance. Resumable.
+experiments: setup data  ## run the lectures' declared sweeps; SWEEP=NN_name for one, FRESH=1 to start afresh
+	$(BIN)/python tools/experiments.py $(if $(SWEEP),--only $(SWEEP)) $(if $(FRESH),--fresh)
 
 bench: setup data  ## benchmarks; writes bench/RESULTS.md and the README's table
 	$(BIN)/python bench/run.py

@@ -22,6 +22,7 @@ Core:
 * :mod:`~lecture_utils.checkpoint` -- atomic checkpoints of any registered model;
 * :mod:`~lecture_utils.plots`, :mod:`~lecture_utils.progress`, :mod:`~lecture_utils.timing` --
   figures, progress bars, honest timings;
+* :mod:`~lecture_utils.experiments` -- sweeps of configurations x seeds shipped with provenance;
 * :mod:`~lecture_utils.course` -- the course manifest; :mod:`~lecture_utils.teach` -- running a
   notebook's teaching cells (tests and benchmarks).
 

@@ -1,0 +1,277 @@
+"""Shipped experiments: a sweep of configurations x seeds, run once with provenance, loaded by a lecture.
+
+A claim about training rests on several seeds, yet a notebook must run in minutes. So a lecture
+declares its heavy sweeps as :class:`Sweep` objects (in its own module, ``SWEEPS = [...]``);
+``make experiments`` runs them with the lecture's own code and writes
+``results/<lecture>_<name>.json``: the declared configuration, every run's numbers and where they
+came from (command, code version, data checksums, machine, torch version, wall time). The notebook
+calls :func:`load_results`, which refuses results of another configuration, plots every seed and
+re-runs a small live subset; a test re-runs one configuration and seed with :func:`reproduce`.
+
+A sweep writes its file after every run (atomically), so an interrupted sweep resumes from what it
+already wrote. The statistics are fixed before looking: :func:`median_iqr` and
+:func:`success_rate` (with a Wilson interval) over every seed, none selected.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_path
+from .checks import non_negative_int, positive_int
+from .fetching import REPO_ROOT
+from .timing import machine
+
+RESULTS_DIR = REPO_ROOT / "results"
+FORMAT = "lecture_utils.experiments/1"
+
+
+class ResultsError(RuntimeError):
+    """Shipped results are missing, damaged, or were made with another configuration."""
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A grid of configurations, each trained with every seed, by ``function(config, seed) -> dict``.
+
+    ``function`` is ``"module:name"`` of this package (a lecture module's function, so the sweep
+    runs the lecture's own code); it returns the run's numbers as a dict of plain values. ``fixed``
+    holds the settings shared by every configuration; ``datasets`` the registry names whose
+    checksums the provenance records.
+    """
+
+    lecture: int
+    name: str
+    function: str
+    configs: tuple[dict, ...]
+    seeds: tuple[int, ...]
+    fixed: dict = field(default_factory=dict)
+    datasets: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if not self.name.isidentifier():
+            raise ValueError(f"a sweep's name must be an identifier (it names a file), got {self.name!r}")
+        if ":" not in self.function:
+            raise ValueError(f"function must be 'module:name', got {self.function!r}")
+        if not self.configs or not self.seeds:
+            raise ValueError(f"sweep {self.name}: needs at least one configuration and one seed")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"sweep {self.name}: seeds repeat: {list(self.seeds)}")
+        for seed in self.seeds:
+            non_negative_int("seed", seed)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.lecture:02d}_{self.name}.json"
+
+    def declaration(self) -> dict:
+        """What the results must have been made with: compared on load, key by key."""
+        return json.loads(json.dumps({"function": self.function, "configs": list(self.configs),
+                                      "seeds": list(self.seeds), "fixed": self.fixed,
+                                      "datasets": list(self.datasets)}))
+
+    def resolve(self) -> Callable[[dict, int], dict]:
+        module, _, name = self.function.partition(":")
+        if module.split(".")[0] != __name__.split(".")[0]:
+            raise ValueError(f"sweep {self.name}: {self.function} is not a function of this package")
+        return getattr(importlib.import_module(module), name)
+
+
+def _code_version() -> str:
+    """The commit the code came from, with ``-dirty`` when the working tree differs from it."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("-dirty" if dirty else "")
+
+
+def _provenance(sweep: Sweep, seconds: float) -> dict:
+    from . import data
+
+    import_torch = sys.modules.get("torch")
+    return {
+        "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+        "code_version": _code_version(),
+        "data_sha256": {name: data.REGISTRY[name].sha256 for name in sweep.datasets},
+        "machine": machine(),
+        "python": platform.python_version(),
+        "torch": getattr(import_torch, "__version__", None),
+        "numpy": np.__version__,
+        "wall_seconds": round(seconds, 1),
+        "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _plain(value, where: str):
+    """A run's numbers as JSON values (numpy scalars become Python numbers); anything else is refused."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if type(value) is float:
+        return value if math.isfinite(value) else str(value)  # JSON has no NaN; "nan" stays readable
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
+    raise TypeError(f"{where} is a {type(value).__name__}; a sweep's function must return plain numbers, "
+                    "strings, lists and dicts")
+
+
+def _read(path: Path) -> dict:
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ResultsError(f"{path} cannot be read as shipped results: {err}") from err
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ResultsError(f"{path} is not a {FORMAT} file")
+    return payload
+
+
+def _differences(expected: dict, found: dict) -> list[str]:
+    keys = sorted(set(expected) | set(found))
+    return [f"{key}: declared {expected.get(key)!r}, shipped {found.get(key)!r}"
+            for key in keys if expected.get(key) != found.get(key)]
+
+
+def refresh_command(sweep: Sweep) -> str:
+    return f"make experiments SWEEP={sweep.lecture:02d}_{sweep.name}"
+
+
+def run_sweep(sweep: Sweep, results_dir: Path | str = RESULTS_DIR, *, resume: bool = True,
+              log: Callable[[str], None] = print) -> dict:
+    """Run every (configuration, seed) of ``sweep`` not yet in its results file, writing the file
+    after each run; return the complete results. With ``resume=False`` the file starts afresh.
+
+    A results file of another declaration is never extended: it is replaced only with
+    ``resume=False``, so a changed sweep cannot mix old and new runs.
+    """
+    path = Path(results_dir) / sweep.file_name
+    function = sweep.resolve()
+    declaration = sweep.declaration()
+    runs: list[dict] = []
+    if resume and path.exists():
+        payload = _read(path)
+        problems = _differences(declaration, payload.get("declaration", {}))
+        if problems:
+            raise ResultsError(f"{path} was made with another declaration ({'; '.join(problems)}); "
+                               "run with resume=False (make experiments FRESH=1) to start it afresh")
+        runs = payload["runs"]
+    done = {(run["config_index"], run["seed"]) for run in runs}
+    spent = sum(run["seconds"] for run in runs)
+    todo = [(i, seed) for i in range(len(sweep.configs)) for seed in sweep.seeds if (i, seed) not in done]
+    if done:
+        log(f"{sweep.file_name}: {len(done)} runs already there, {len(todo)} to go")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for number, (index, seed) in enumerate(todo, start=1):
+        started = time.perf_counter()
+        result = _plain(function(dict(sweep.configs[index], **sweep.fixed), seed), "the result")
+        seconds = time.perf_counter() - started
+        spent += seconds
+        runs.append({"config_index": index, "seed": seed, "result": result, "seconds": round(seconds, 3)})
+        payload = {"format": FORMAT, "lecture": sweep.lecture, "name": sweep.name, "declaration": declaration,
+                   "runs": sorted(runs, key=lambda run: (run["config_index"], run["seed"])),
+                   "complete": number == len(todo), "provenance": _provenance(sweep, spent)}
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        log(f"{sweep.file_name}: run {number}/{len(todo)} (config {index}, seed {seed}) in {seconds:.1f} s")
+    return load_results(sweep, results_dir)
+
+
+def load_results(sweep: Sweep, results_dir: Path | str = RESULTS_DIR) -> dict:
+    """The shipped results of ``sweep``, only if they were made with exactly its declaration and hold
+    every run; otherwise a :class:`ResultsError` naming the difference and the command that refreshes them."""
+    path = Path(results_dir) / sweep.file_name
+    if not path.exists():
+        raise ResultsError(f"there are no shipped results at {path}: run `{refresh_command(sweep)}`")
+    payload = _read(path)
+    problems = _differences(sweep.declaration(), payload.get("declaration", {}))
+    if problems:
+        raise ResultsError(f"{path} was made with another configuration than the lecture declares "
+                           f"({'; '.join(problems)}): run `{refresh_command(sweep)}`")
+    have = {(run["config_index"], run["seed"]) for run in payload["runs"]}
+    missing = [(i, s) for i in range(len(sweep.configs)) for s in sweep.seeds if (i, s) not in have]
+    if missing:
+        raise ResultsError(f"{path} lacks {len(missing)} runs (e.g. config {missing[0][0]}, seed {missing[0][1]}): "
+                           f"the sweep was interrupted; `{refresh_command(sweep)}` resumes it")
+    return payload
+
+
+def runs_of(results: dict, config_index: int) -> list[dict]:
+    """The runs of one configuration, in seed order."""
+    return [run for run in results["runs"] if run["config_index"] == config_index]
+
+
+def reproduce(sweep: Sweep, config_index: int, seed: int, results_dir: Path | str = RESULTS_DIR,
+              *, rtol: float = 1e-6, atol: float = 1e-9) -> dict:
+    """Re-run one configuration and seed and compare with the shipped numbers; returns the new result
+    or raises :class:`ResultsError` naming the first number that differs."""
+    shipped = load_results(sweep, results_dir)
+    stored = next((run["result"] for run in shipped["runs"]
+                   if run["config_index"] == config_index and run["seed"] == seed), None)
+    if stored is None:
+        raise ResultsError(f"{sweep.file_name} holds no run of config {config_index} with seed {seed}")
+    fresh = _plain(sweep.resolve()(dict(sweep.configs[config_index], **sweep.fixed), seed), "the result")
+    problem = _first_difference(stored, fresh, "result", rtol, atol)
+    if problem:
+        raise ResultsError(f"{sweep.file_name}, config {config_index}, seed {seed} does not reproduce: {problem}")
+    return fresh
+
+
+def _first_difference(a, b, where: str, rtol: float, atol: float) -> str | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return f"{where} has keys {sorted(b)}, shipped {sorted(a)}"
+        return next((p for k in a if (p := _first_difference(a[k], b[k], f"{where}[{k!r}]", rtol, atol))), None)
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{where} has {len(b)} items, shipped {len(a)}"
+        return next((p for i, (x, y) in enumerate(zip(a, b))
+                     if (p := _first_difference(x, y, f"{where}[{i}]", rtol, atol))), None)
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
+        return None if math.isclose(a, b, rel_tol=rtol, abs_tol=atol) else f"{where} is {b!r}, shipped {a!r}"
+    return None if a == b else f"{where} is {b!r}, shipped {a!r}"
+
+
+# ------------------------------------------------------------------ statistics fixed before looking
+
+
+def median_iqr(values: Sequence[float]) -> tuple[float, float, float]:
+    """(median, lower quartile, upper quartile) of every value given; NaN refused by name."""
+    array = np.asarray(values, dtype=float)
+    if array.size == 0:
+        raise ValueError("median_iqr needs at least one value")
+    if np.isnan(array).any():
+        raise ValueError(f"median_iqr got NaN among {array.size} values: report failed runs separately")
+    low, median, high = np.percentile(array, [25, 50, 75])
+    return float(median), float(low), float(high)
+
+
+def success_rate(successes: int, runs: int, z: float = 1.96) -> tuple[float, float, float]:
+    """(rate, low, high): the share of successful runs with its Wilson score interval (95 % by default),
+    which stays inside [0, 1] and is honest for few runs (5 of 5 is not a certainty)."""
+    runs = positive_int("runs", runs)
+    successes = non_negative_int("successes", successes)
+    if successes > runs:
+        raise ValueError(f"{successes} successes out of {runs} runs")
+    p = successes / runs
+    centre = (p + z * z / (2 * runs)) / (1 + z * z / runs)
+    half = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / (1 + z * z / runs)
+    return p, max(0.0, centre - half), min(1.0, centre + half)

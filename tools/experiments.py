@@ -1,0 +1,48 @@
+"""`make experiments`: run the lectures' heavy sweeps and write results/<lecture>_<name>.json.
+
+Each lecture module may declare ``SWEEPS = [Sweep(...), ...]`` (lecture_utils.experiments.Sweep).
+This runs every one of them, or those named with --only (e.g. ``--only 01_memory``), resuming
+from what an interrupted run already wrote; ``--fresh`` starts the named sweeps afresh.
+
+    .venv/bin/python tools/experiments.py [--only NAME ...] [--fresh] [--list]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lecture_utils.course import LECTURES
+from lecture_utils.experiments import RESULTS_DIR, Sweep, run_sweep
+
+
+def declared_sweeps() -> list[Sweep]:
+    """Every sweep the lectures declare, in lecture order."""
+    sweeps = []
+    for item in LECTURES:
+        module = importlib.import_module(f"lecture_utils.{item.module}")
+        sweeps += list(getattr(module, "SWEEPS", []))
+    return sweeps
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", default=None, help="sweeps to run, as NN_name")
+    parser.add_argument("--fresh", action="store_true", help="discard what the named sweeps already wrote")
+    parser.add_argument("--list", action="store_true", help="list the declared sweeps and stop")
+    args = parser.parse_args(argv)
+    sweeps = {sweep.file_name.removesuffix(".json"): sweep for sweep in declared_sweeps()}
+    if args.list or not sweeps:
+        print("\n".join(f"{name}: {len(s.configs)} configurations × {len(s.seeds)} seeds"
+                        for name, s in sweeps.items()) or "no lecture declares a sweep (SWEEPS) yet")
+        return 0
+    unknown = sorted(set(args.only or ()) - set(sweeps))
+    if unknown:
+        parser.error(f"no sweep named {', '.join(unknown)}; declared: {', '.join(sweeps)}")
+    for name in args.only or sweeps:
+        run_sweep(sweeps[name], RESULTS_DIR, resume=not args.fresh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
