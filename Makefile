@@ -59,7 +59,7 @@ test: setup data slides  ## unit tests, notebook hygiene, slides, and every note
 
 # The inner loop of development: no npm, no Chromium, no notebook runs (tests marked
 # `integration` are left out: slides, JupyterLab, the shipped checkpoint's full re-score).
-unit: setup data  ## the unit tests alone, in well under a minute
+unit: setup  ## the unit tests alone, in well under a minute (datasets are fetched on first use)
 	LECTURE_SMOKE=1 $(BIN)/python -m pytest -q -m "not integration" tests
 
 lint: setup  ## ruff over the package, tests, tools, bench, slides and the notebooks' code (rules: pyproject.toml)
