@@ -101,20 +101,19 @@ def _code_version() -> str:
     return commit + ("-dirty" if dirty else "")
 
 
-def _provenance(sweep: Sweep, seconds: float) -> dict:
+def _provenance(sweep: Sweep) -> dict:
+    """Where the runs come from, taken once when a sweep starts; ``run_sweep`` adds the time spent."""
     from . import data
 
-    import_torch = sys.modules.get("torch")
+    torch = sys.modules.get("torch")
     return {
         "command": shlex.join([Path(sys.executable).name, *sys.argv]),
         "code_version": _code_version(),
         "data_sha256": {name: data.REGISTRY[name].sha256 for name in sweep.datasets},
         "machine": machine(),
         "python": platform.python_version(),
-        "torch": getattr(import_torch, "__version__", None),
+        "torch": getattr(torch, "__version__", None),
         "numpy": np.__version__,
-        "wall_seconds": round(seconds, 1),
-        "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -179,6 +178,7 @@ def run_sweep(sweep: Sweep, results_dir: Path | str = RESULTS_DIR, *, resume: bo
     if done:
         log(f"{sweep.file_name}: {len(done)} runs already there, {len(todo)} to go")
     path.parent.mkdir(parents=True, exist_ok=True)
+    provenance = _provenance(sweep)  # once: git and the machine do not change between runs
     for number, (index, seed) in enumerate(todo, start=1):
         started = time.perf_counter()
         result = _plain(function(dict(sweep.configs[index], **sweep.fixed), seed), "the result")
@@ -187,7 +187,9 @@ def run_sweep(sweep: Sweep, results_dir: Path | str = RESULTS_DIR, *, resume: bo
         runs.append({"config_index": index, "seed": seed, "result": result, "seconds": round(seconds, 3)})
         payload = {"format": FORMAT, "lecture": sweep.lecture, "name": sweep.name, "declaration": declaration,
                    "runs": sorted(runs, key=lambda run: (run["config_index"], run["seed"])),
-                   "complete": number == len(todo), "provenance": _provenance(sweep, spent)}
+                   "complete": number == len(todo),
+                   "provenance": {**provenance, "wall_seconds": round(spent, 1),
+                                  "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}}
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         log(f"{sweep.file_name}: run {number}/{len(todo)} (config {index}, seed {seed}) in {seconds:.1f} s")

@@ -115,20 +115,18 @@ def _joiner(value) -> str:
 def _window(sequence, position: int) -> str:
     """A short view of ``sequence`` around ``position``: the whole of a short one, else about 40 characters
     (of a str) or 10 tokens (of a list) with ``…`` where it is cut."""
-    if isinstance(sequence, str):
-        if len(sequence) <= _WINDOW_CHARS:
-            return repr(sequence)
-        start = max(0, position - _WINDOW_CHARS // 2)
-        end = min(len(sequence), start + _WINDOW_CHARS)
-        start = max(0, end - _WINDOW_CHARS)
-        return (f"a text of {len(sequence):,} characters, here: "
-                f"{'…' if start else ''}{sequence[start:end]!r}{'…' if end < len(sequence) else ''}")
-    start = max(0, position - _WINDOW_TOKENS // 2)
-    end = min(len(sequence), start + _WINDOW_TOKENS)
-    start = max(0, end - _WINDOW_TOKENS)
+    is_text = isinstance(sequence, str)
+    if is_text and len(sequence) <= _WINDOW_CHARS:
+        return repr(sequence)
+    width = _WINDOW_CHARS if is_text else _WINDOW_TOKENS
+    end = min(len(sequence), max(0, position - width // 2) + width)
+    start = max(0, end - width)
+    before, after = ("…" if start else ""), ("…" if end < len(sequence) else "")
+    if is_text:
+        return f"a text of {len(sequence):,} characters, here: {before}{sequence[start:end]!r}{after}"
     shown = ", ".join(short(token, 30) for token in sequence[start:end])
     return (f"a list of {len(sequence):,} tokens, here: "
-            f"[{'…, ' if start else ''}{shown}{', …' if end < len(sequence) else ''}]")
+            f"[{before + ', ' if before else ''}{shown}{', ' + after if after else ''}]")
 
 
 class Vocab:
