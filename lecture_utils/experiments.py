@@ -50,6 +50,10 @@ class Sweep:
     runs the lecture's own code); it returns the run's numbers as a dict of plain values. ``fixed``
     holds the settings shared by every configuration; ``datasets`` the registry names whose
     checksums the provenance records.
+
+    ``batched=True``: the function trains all seeds of a configuration as one computation,
+    ``function(config, seeds) -> [dict per seed]`` (see :mod:`lecture_utils.seedbatch`); a run is
+    then reproduced by re-running its configuration's whole batch of seeds.
     """
 
     lecture: int
@@ -59,6 +63,7 @@ class Sweep:
     seeds: tuple[int, ...]
     fixed: dict = field(default_factory=dict)
     datasets: tuple[str, ...] = ()
+    batched: bool = False
 
     def __post_init__(self):
         if not self.name.isidentifier():
@@ -80,7 +85,18 @@ class Sweep:
         """What the results must have been made with: compared on load, key by key."""
         return json.loads(json.dumps({"function": self.function, "configs": list(self.configs),
                                       "seeds": list(self.seeds), "fixed": self.fixed,
-                                      "datasets": list(self.datasets)}))
+                                      "datasets": list(self.datasets), "batched": self.batched}))
+
+    def run_config(self, index: int, seeds: Sequence[int]) -> list[dict]:
+        """Configuration ``index`` trained with ``seeds``: one result per seed, in their order."""
+        function, config = self.resolve(), dict(self.configs[index], **self.fixed)
+        if not self.batched:
+            return [_plain(function(config, seed), "the result") for seed in seeds]
+        results = function(config, list(seeds))
+        if not isinstance(results, list) or len(results) != len(seeds):
+            raise TypeError(f"sweep {self.name}: a batched function must return one result per seed "
+                            f"({len(seeds)}), got {type(results).__name__}")
+        return [_plain(result, "the result") for result in results]
 
     def resolve(self) -> Callable[[dict, int], dict]:
         module, _, name = self.function.partition(":")
@@ -162,7 +178,7 @@ def run_sweep(sweep: Sweep, results_dir: Path | str = RESULTS_DIR, *, resume: bo
     ``resume=False``, so a changed sweep cannot mix old and new runs.
     """
     path = Path(results_dir) / sweep.file_name
-    function = sweep.resolve()
+    sweep.resolve()  # a wrong function name fails now, not after the first jobs
     declaration = sweep.declaration()
     runs: list[dict] = []
     if resume and path.exists():
@@ -174,25 +190,33 @@ def run_sweep(sweep: Sweep, results_dir: Path | str = RESULTS_DIR, *, resume: bo
         runs = payload["runs"]
     done = {(run["config_index"], run["seed"]) for run in runs}
     spent = sum(run["seconds"] for run in runs)
-    todo = [(i, seed) for i in range(len(sweep.configs)) for seed in sweep.seeds if (i, seed) not in done]
+    # one job = the seeds a configuration still lacks (a batched sweep always reruns its whole batch,
+    # so that every stored run came from the computation a reproduction repeats)
+    jobs = []
+    for index in range(len(sweep.configs)):
+        missing = [seed for seed in sweep.seeds if (index, seed) not in done]
+        if missing:
+            jobs += [(index, list(sweep.seeds))] if sweep.batched else [(index, [seed]) for seed in missing]
     if done:
-        log(f"{sweep.file_name}: {len(done)} runs already there, {len(todo)} to go")
+        log(f"{sweep.file_name}: {len(done)} runs already there, {len(jobs)} jobs to go")
     path.parent.mkdir(parents=True, exist_ok=True)
     provenance = _provenance(sweep)  # once: git and the machine do not change between runs
-    for number, (index, seed) in enumerate(todo, start=1):
+    for number, (index, seeds) in enumerate(jobs, start=1):
         started = time.perf_counter()
-        result = _plain(function(dict(sweep.configs[index], **sweep.fixed), seed), "the result")
+        results = sweep.run_config(index, seeds)
         seconds = time.perf_counter() - started
         spent += seconds
-        runs.append({"config_index": index, "seed": seed, "result": result, "seconds": round(seconds, 3)})
+        runs = [run for run in runs if not (run["config_index"] == index and run["seed"] in seeds)]
+        runs += [{"config_index": index, "seed": seed, "result": result, "seconds": round(seconds / len(seeds), 3)}
+                 for seed, result in zip(seeds, results)]
         payload = {"format": FORMAT, "lecture": sweep.lecture, "name": sweep.name, "declaration": declaration,
                    "runs": sorted(runs, key=lambda run: (run["config_index"], run["seed"])),
-                   "complete": number == len(todo),
+                   "complete": number == len(jobs),
                    "provenance": {**provenance, "wall_seconds": round(spent, 1),
                                   "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}}
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        log(f"{sweep.file_name}: run {number}/{len(todo)} (config {index}, seed {seed}) in {seconds:.1f} s")
+        log(f"{sweep.file_name}: job {number}/{len(jobs)} (config {index}, seeds {seeds}) in {seconds:.1f} s")
     return load_results(sweep, results_dir)
 
 
@@ -222,14 +246,15 @@ def runs_of(results: dict, config_index: int) -> list[dict]:
 
 def reproduce(sweep: Sweep, config_index: int, seed: int, results_dir: Path | str = RESULTS_DIR,
               *, rtol: float = 1e-6, atol: float = 1e-9) -> dict:
-    """Re-run one configuration and seed and compare with the shipped numbers; returns the new result
-    or raises :class:`ResultsError` naming the first number that differs."""
+    """Re-run one configuration and seed (for a batched sweep: the configuration's whole batch of
+    seeds, as it was run) and compare with the shipped numbers; returns the new result or raises :class:`ResultsError` naming the first number that differs."""
     shipped = load_results(sweep, results_dir)
     stored = next((run["result"] for run in shipped["runs"]
                    if run["config_index"] == config_index and run["seed"] == seed), None)
     if stored is None:
         raise ResultsError(f"{sweep.file_name} holds no run of config {config_index} with seed {seed}")
-    fresh = _plain(sweep.resolve()(dict(sweep.configs[config_index], **sweep.fixed), seed), "the result")
+    seeds = list(sweep.seeds) if sweep.batched else [seed]
+    fresh = sweep.run_config(config_index, seeds)[seeds.index(seed)]
     problem = _first_difference(stored, fresh, "result", rtol, atol)
     if problem:
         raise ResultsError(f"{sweep.file_name}, config {config_index}, seed {seed} does not reproduce: {problem}")

@@ -30,7 +30,11 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="sweeps to run, as NN_name")
     parser.add_argument("--fresh", action="store_true", help="discard what the named sweeps already wrote")
     parser.add_argument("--list", action="store_true", help="list the declared sweeps and stop")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: a sweep runs on one core, in the background)")
     args = parser.parse_args(argv)
+    import torch
+    torch.set_num_threads(args.threads)
     sweeps = {sweep.file_name.removesuffix(".json"): sweep for sweep in declared_sweeps()}
     if args.list or not sweeps:
         print("\n".join(f"{name}: {len(s.configs)} configurations × {len(s.seeds)} seeds"
