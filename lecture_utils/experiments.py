@@ -247,7 +247,8 @@ def runs_of(results: dict, config_index: int) -> list[dict]:
 def reproduce(sweep: Sweep, config_index: int, seed: int, results_dir: Path | str = RESULTS_DIR,
               *, rtol: float = 1e-6, atol: float = 1e-9) -> dict:
     """Re-run one configuration and seed (for a batched sweep: the configuration's whole batch of
-    seeds, as it was run) and compare with the shipped numbers; returns the new result or raises :class:`ResultsError` naming the first number that differs."""
+    seeds, as it was run) and compare with the shipped numbers; returns the new result or raises
+    :class:`ResultsError` naming the first number that differs."""
     shipped = load_results(sweep, results_dir)
     stored = next((run["result"] for run in shipped["runs"]
                    if run["config_index"] == config_index and run["seed"] == seed), None)
