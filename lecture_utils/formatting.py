@@ -5,6 +5,7 @@
 * :func:`plural` and :func:`count` -- the noun form that agrees with the number: «1 параметр»,
   «2 параметра», «24 832 параметра», «11 параметров», «2,5 эпохи»;
 * :func:`percent` -- «31,8 %»;
+* :func:`scientific` -- «1,4e−30» (a decimal comma and a real minus in scientific notation);
 * :func:`decimal_comma` -- the tick labels of a matplotlib axis with decimal commas.
 
 Thousands are separated by the narrow no-break space (U+202F), as in the lectures' prose; the
@@ -73,6 +74,13 @@ def count(value, one: str, few: str, many: str, digits: int | None = None) -> st
 def percent(share, digits: int = 1) -> str:
     """A share (0.318) as a percentage with a comma and a thin space: «31,8 %»."""
     return f"{number(100 * share, digits)}{THIN}%"
+
+
+def scientific(value, digits: int = 1) -> str:
+    """``value`` in scientific notation with a decimal comma and a real minus: «1,4e−30», «2,5e+17»."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"scientific() formats a real number, got {type(value).__name__}: {value!r}")
+    return f"{float(value):.{non_negative_int('digits', digits)}e}".replace(".", ",").replace("-", "−")
 
 
 def decimal_comma(ax, digits: int | None = None):

@@ -573,7 +573,8 @@ def sample_text(model: NumpyCharModel, vocab: Vocab, prompt: str, n: int, temper
 
 def grad_check(loss: Callable[[], float], params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
                num_checks: int | None = 10, delta: float = 1e-5,
-               rng: np.random.Generator | None = None) -> dict[str, float]:
+               rng: np.random.Generator | None = None, *, nonzero: bool = False,
+               worst: bool = False) -> dict[str, float]:
     """Compare analytic gradients with central differences ``(L(w+δ) - L(w-δ)) / 2δ``.
 
     ``loss()`` recomputes the loss from ``params`` (which are nudged in place and
@@ -581,6 +582,14 @@ def grad_check(loss: Callable[[], float], params: dict[str, np.ndarray], grads: 
     Checks ``num_checks`` random entries of every parameter (``None``: all of them)
     and returns, per parameter, the relative error ``|a - n| / (|a| + |n|)`` of the
     checked entries as vectors. Float64 and correct gradients give about 1e-9.
+
+    ``nonzero=True`` draws the entries (without repeats) among those whose analytic
+    gradient is not zero: most of a sparse gradient is zero (``Wxh`` gets gradient only
+    in the columns of the characters a chunk contains), and a check of zeros checks little.
+    (A bug that leaves a nonzero entry at zero is then missed; the default draws from all.)
+    ``worst=True`` returns the largest relative error of a single checked entry instead of
+    the error of the vectors, so that one wrong entry among many right ones shows
+    (an entry whose two values are both 0 counts as exact).
     """
     num_checks = optional_positive_int("num_checks", num_checks)
     delta = positive("delta", delta)
@@ -590,7 +599,13 @@ def grad_check(loss: Callable[[], float], params: dict[str, np.ndarray], grads: 
     rng = rng if rng is not None else np.random.default_rng(0)
     errors = {}
     for name, param in params.items():
-        idx = np.arange(param.size) if num_checks is None else rng.integers(param.size, size=num_checks)
+        if nonzero:
+            candidates = np.flatnonzero(np.asarray(grads[name]).ravel())
+            candidates = candidates if candidates.size else np.arange(param.size)
+            idx = candidates if num_checks is None or num_checks >= candidates.size \
+                else np.sort(rng.choice(candidates, size=num_checks, replace=False))
+        else:
+            idx = np.arange(param.size) if num_checks is None else rng.integers(param.size, size=num_checks)
         numeric = np.empty(len(idx))
         for k, i in enumerate(idx):
             at = np.unravel_index(i, param.shape)  # the parameter itself is nudged, whatever its layout
@@ -602,6 +617,92 @@ def grad_check(loss: Callable[[], float], params: dict[str, np.ndarray], grads: 
             param[at] = old
             numeric[k] = (plus - minus) / (2 * delta)
         analytic = grads[name][np.unravel_index(idx, param.shape)]
+        if worst:
+            sizes = np.abs(analytic) + np.abs(numeric)
+            entry = np.divide(np.abs(analytic - numeric), sizes, out=np.zeros(len(idx)), where=sizes > 0)
+            errors[name] = float(entry.max())
+            continue
         scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
         errors[name] = float(np.linalg.norm(analytic - numeric) / scale) if scale > 0 else 0.0
     return errors
+
+
+# --------------------------------------------------------------------------- shipped experiments
+
+
+def window_means(values, window: int) -> np.ndarray:
+    """The mean of each consecutive block of ``window`` values (a last, shorter block is dropped).
+
+    Raw losses averaged over equal windows of iterations: with an equal number of characters per
+    iteration, equal windows of characters read. Unlike the smoothed loss, a window mean remembers
+    nothing from before its window, so curves that started at different times compare fairly.
+    """
+    window = positive_int("window", window)
+    values = np.asarray(values, dtype=float)
+    blocks = len(values) // window
+    return values[:blocks * window].reshape(blocks, window).mean(axis=1)
+
+
+def source_smoothing(losses, start: float, chars_per_iteration: int, source_chars: int = 25) -> np.ndarray:
+    """min-char-rnn's smoothed loss (``0.999`` per iteration of ``source_chars`` characters), with its
+    memory counted in characters: decay ``0.999 ** (chars_per_iteration / source_chars)`` per iteration.
+
+    An iteration over 32 tracks reads 800 characters, 32 of the source's iterations: smoothed per
+    iteration, its loss would remember 32 times more text (and its start at ``25 ln V`` 32 times
+    longer) than the source's. Smoothed this way, both remember the same ~25 000 characters.
+    """
+    decay = 0.999 ** (positive_int("chars_per_iteration", chars_per_iteration)
+                      / positive_int("source_chars", source_chars))
+    smooth, out = float(start), np.empty(len(losses))
+    for k, loss in enumerate(losses):
+        smooth = decay * smooth + (1 - decay) * loss
+        out[k] = smooth
+    return out
+
+
+def training_curve(config: dict, seed: int) -> dict:
+    """One run of the lecture's long training for a shipped sweep: the raw losses per window.
+
+    ``config``: ``model`` (``"RNN"`` or ``"LSTM"``), ``lr``, ``iterations``, ``window`` (iterations
+    per averaged window), ``batch_size`` (tracks), ``seq_length``, ``hidden_size``, ``dtype``, ``clip``.
+    The weights start from ``np.random.default_rng(seed)``, the text is read from its start: the
+    run is determined by the seed. Returns, per window, the mean raw loss (per chunk of
+    ``seq_length`` characters, averaged over the tracks), the share of saturated hidden units
+    (``|h| > 0.99``, averaged over the window's iterations) and the source-like smoothed loss
+    (:func:`source_smoothing`) at the window's end; and the characters read at each window's end.
+    """
+    classes = {"RNN": NumpyRNN, "LSTM": NumpyLSTM}
+    if config["model"] not in classes:
+        raise ValueError(f"model must be one of {sorted(classes)}, got {config['model']!r}")
+    data, vocab_size = _karamazov_ids()
+    model = classes[config["model"]](vocab_size, config["hidden_size"], np.random.default_rng(seed),
+                                     dtype=np.dtype(config["dtype"]))
+    trainer = CharTrainer(model, data, config["seq_length"], config["lr"], batch_size=config["batch_size"],
+                          clip=config["clip"])
+    saturated = np.empty(config["iterations"])
+    for k in range(config["iterations"]):
+        trainer.step()
+        h = trainer.state[0] if isinstance(trainer.state, tuple) else trainer.state
+        saturated[k] = np.mean(np.abs(h) > 0.99)
+    window, chars = config["window"], config["batch_size"] * config["seq_length"]
+    start = config["seq_length"] * math.log(vocab_size)  # the loss of a uniform guess, as CharTrainer starts
+    smooth = source_smoothing(trainer.losses, start, chars, config["seq_length"])
+    ends = np.arange(window, len(trainer.losses) + 1, window)
+    return {"chars": (ends * chars).tolist(),
+            "loss": np.round(window_means(trainer.losses, window), 5).tolist(),
+            "saturated": np.round(window_means(saturated, window), 5).tolist(),
+            "source_smooth": np.round(smooth[ends - 1], 5).tolist()}
+
+
+_TEXT_IDS: dict[str, tuple[np.ndarray, int]] = {}
+
+
+def _karamazov_ids() -> tuple[np.ndarray, int]:
+    """The lecture's text as ids and the size of its vocabulary (read once per process)."""
+    if "karamazov_ru" not in _TEXT_IDS:
+        from .data import load_text
+
+        text = load_text("karamazov_ru")
+        vocab = Vocab.build([text])
+        _TEXT_IDS["karamazov_ru"] = np.array(vocab.encode(text)), len(vocab)
+    return _TEXT_IDS["karamazov_ru"]

@@ -11,6 +11,8 @@ Parameters are a dict with the names of the theory lecture:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -201,3 +203,267 @@ def accuracy_and_position_errors(iterations, whole_accuracy, position_error, *, 
     fig.colorbar(image, ax=ax_pos, label="неверных бит, %")
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------ carries and carry chains
+
+
+def carries(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The true carries of a batch ``x`` of shape ``(..., T, 2)``: arriving at each position
+    (``κ_{t-1}``, 0 at position 0) and leaving it (``κ_t``), both of shape ``(..., T)``, 0/1 floats."""
+    x = np.asarray(x)
+    if x.ndim < 2 or x.shape[-1] != 2:
+        raise ValueError(f"x must hold pairs of bits, shape (..., T, 2); got shape {x.shape}")
+    a, b = x[..., 0] >= 0.5, x[..., 1] >= 0.5
+    carry_in = np.zeros(a.shape, dtype=bool)
+    carry_out = np.zeros(a.shape, dtype=bool)
+    carry = np.zeros(a.shape[:-1], dtype=bool)
+    for t in range(a.shape[-1]):
+        carry_in[..., t] = carry
+        carry = (a[..., t] & b[..., t]) | (carry & (a[..., t] ^ b[..., t]))
+        carry_out[..., t] = carry
+    return carry_in.astype(np.float64), carry_out.astype(np.float64)
+
+
+def longest_carry_chain(x: np.ndarray) -> np.ndarray:
+    """The longest run of *propagate* positions (``a_t ≠ b_t`` with an arriving carry) in each example
+    of ``x`` ``(..., T, 2)``: the number of steps the net must carry the carry in its state alone.
+    Where ``a_t = b_t = 1`` the carry is generated anew from the input, which ends a run."""
+    x = np.asarray(x)
+    carry_in, _ = carries(x)
+    propagate = ((x[..., 0] >= 0.5) != (x[..., 1] >= 0.5)) & (carry_in > 0)
+    run = np.zeros(propagate.shape[:-1], dtype=np.int64)
+    longest = np.zeros_like(run)
+    for t in range(propagate.shape[-1]):
+        run = np.where(propagate[..., t], run + 1, 0)
+        longest = np.maximum(longest, run)
+    return longest
+
+
+def chain_pairs(length: int, count: int, width: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` random pairs ``a, b < 2**(width-1)`` whose longest carry chain is exactly ``length``.
+
+    A carry is generated at a random position ``g`` (``a_g = b_g = 1``), followed by ``length``
+    propagate positions (``a ≠ b``, which of the two is 1 drawn at random); every other bit is random,
+    and pairs whose random bits make a longer chain elsewhere are drawn again.
+    """
+    width, length, count = _check_width(width), positive_int("length", length), positive_int("count", count)
+    if length > width - 2:
+        raise ValueError(f"a chain of {length} needs width >= {length + 2} (a generating position, the chain, "
+                         f"and the top bit for the sum), got width {width}")
+    a_out, b_out, have = [], [], 0
+    while have < count:
+        batch = max(2 * (count - have), 64)
+        a = rng.integers(0, 2, size=(batch, width))
+        b = rng.integers(0, 2, size=(batch, width))
+        a[:, -1] = b[:, -1] = 0                              # the sum fits width bits
+        start = rng.integers(0, width - 1 - length, size=batch)
+        rows = np.arange(batch)
+        a[rows, start] = b[rows, start] = 1                  # generate
+        for offset in range(1, length + 1):                  # propagate: exactly one of the two is 1
+            one = rng.integers(0, 2, size=batch)
+            a[rows, start + offset], b[rows, start + offset] = one, 1 - one
+        bits = np.stack([a, b], axis=-1)
+        keep = longest_carry_chain(bits) == length
+        a_out.append(bits_to_int(a[keep]))
+        b_out.append(bits_to_int(b[keep]))
+        have += int(keep.sum())
+    return np.concatenate(a_out)[:count], np.concatenate(b_out)[:count]
+
+
+# ------------------------------------------------------------------ the lecture's training, for the sweep
+
+
+def loss_and_grads(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, loss: str = "bce"):
+    """The lecture's hand-written BPTT for one example ``x (T, 2)``, ``y (T, 1)``: the same arithmetic as
+    its ``teach`` cell (the tests check they agree bit for bit), so the shipped sweep runs the lecture's code.
+    Returns the loss summed over the bits ("bce" or "mse": half the squared error), the gradients and ŷ."""
+    steps, hidden = len(x), params["W"].shape[0]
+    s = np.zeros((steps + 1, hidden))
+    y_hat = np.zeros((steps, 1))
+    for t in range(steps):
+        s[t + 1] = sigmoid(x[t] @ params["U"] + s[t] @ params["W"] + params["b"])
+        y_hat[t] = sigmoid(s[t + 1] @ params["V"] + params["c"])
+    if loss == "bce":
+        value = -np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))
+        d_logit = y_hat - y
+    elif loss == "mse":
+        value = 0.5 * np.sum((y_hat - y) ** 2)
+        d_logit = (y_hat - y) * y_hat * (1 - y_hat)
+    else:
+        raise ValueError(f"loss must be 'bce' or 'mse', got {loss!r}")
+    grads = {name: np.zeros_like(weight) for name, weight in params.items()}
+    da_next = np.zeros(hidden)
+    for t in reversed(range(steps)):
+        do = d_logit[t]
+        grads["V"] += np.outer(s[t + 1], do)
+        grads["c"] += do
+        ds = do @ params["V"].T + da_next @ params["W"].T
+        da = ds * s[t + 1] * (1 - s[t + 1])
+        grads["U"] += np.outer(x[t], da)
+        grads["W"] += np.outer(s[t], da)
+        grads["b"] += da
+        da_next = da
+    return value, grads, y_hat
+
+
+def watch_set(seed: int, count: int = 1024, max_value: int = 128, width: int = 8):
+    """The fixed random pairs the lecture checks the net on during training: ``(x, y)``."""
+    pairs = np.random.default_rng(seed).integers(0, max_value, size=(2, count))
+    return encode_pairs(*pairs, width)
+
+
+def settled_at(right: Sequence[bool], checks: Sequence[int]) -> int | None:
+    """The first check from which on ``right`` holds at every later check (the *last* crossing, so a
+    relapse does not count as learned); None if it does not hold at the last check."""
+    right = np.asarray(right, dtype=bool)
+    wrong = np.flatnonzero(~right)
+    if len(wrong) and wrong[-1] == len(right) - 1:
+        return None
+    return int(checks[wrong[-1] + 1 if len(wrong) else 0])
+
+
+def silenced_forward(params: dict[str, np.ndarray], x: np.ndarray, units: Sequence[int] = ()):
+    """:func:`forward_batch` with the hidden ``units`` held at 0 at every step (an ablation: they reach
+    neither the output nor the next step)."""
+    hidden = check_params(params)
+    units = [int(u) for u in units]
+    if any(not 0 <= u < hidden for u in units):
+        raise ValueError(f"units must be hidden units 0..{hidden - 1}, got {units}")
+    batch, steps, _ = x.shape
+    states = np.empty((batch, steps, hidden))
+    s = np.zeros((batch, hidden))
+    for t in range(steps):
+        s = sigmoid(x[:, t] @ params["U"] + s @ params["W"] + params["b"])
+        s[:, units] = 0.0
+        states[:, t] = s
+    return states, sigmoid(states @ params["V"] + params["c"])
+
+
+def bit_error_by_position(params, x, y, units: Sequence[int] = ()) -> np.ndarray:
+    """The share of wrong output bits at each position over the batch (with ``units`` silenced)."""
+    _, probs = silenced_forward(params, x, units)
+    return ((probs[..., 0] >= 0.5) != (y[..., 0] >= 0.5)).mean(axis=0)
+
+
+def carry_correlation(params, x) -> np.ndarray:
+    """Pearson correlation of each hidden unit's activation with the leaving carry ``κ_t`` over ``x``."""
+    states, _ = forward_batch(params, x)
+    _, carry_out = carries(x)
+    flat, target = states.reshape(-1, states.shape[-1]), carry_out.ravel()
+    flat = flat - flat.mean(axis=0)
+    target = target - target.mean()
+    spread = np.sqrt((flat ** 2).sum(axis=0) * (target ** 2).sum())
+    return np.divide(flat.T @ target, spread, out=np.zeros(flat.shape[1]), where=spread > 0)
+
+
+def state_map(params, x_step, start: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Iterate ``s ← σ(x U + s W + b)`` with the same input ``x_step`` for ``steps`` steps from ``start``
+    (one state or a batch): the states ``(steps, ..., H)`` and the outputs ``(steps, ...)``."""
+    s = np.asarray(start, dtype=float)
+    x_step = np.asarray(x_step, dtype=float)
+    states, outputs = [], []
+    for _ in range(positive_int("steps", steps)):
+        s = sigmoid(x_step @ params["U"] + s @ params["W"] + params["b"])
+        states.append(s)
+        outputs.append(sigmoid(s @ params["V"] + params["c"])[..., 0])
+    return np.array(states), np.array(outputs)
+
+
+def carry_states(params) -> np.ndarray:
+    """Two states after the first position: with a carry (input 1+1) and without (0+0), shape (2, H)."""
+    return sigmoid(np.array([[1.0, 1.0], [0.0, 0.0]]) @ params["U"] + params["b"])
+
+
+def train_sgd(loss: str, lr: float, seed: int, *, hidden: int = 16, width: int = 8, max_value: int = 128,
+              iterations: int = 10_000, eval_every: int = 50, watch=None, saturation: float = 0.05):
+    """The lecture's training: SGD on one random pair per iteration, checked every ``eval_every`` on
+    the watched pairs ``watch = (x, y)``. One seed gives one start and one stream of pairs.
+
+    Returns the trained parameters and a log of numpy arrays per check: ``iteration``, ``right_sums``
+    (watched sums right in every bit), ``bit_error`` (share of wrong bits per position), ``wrong_bits``
+    and ``saturated_wrong`` (wrong bits whose output has ŷ(1−ŷ) < ``saturation``: confident and wrong),
+    ``wrong_slope`` (the mean ŷ(1−ŷ) over the wrong bits, NaN when none is wrong).
+    """
+    if watch is None:
+        raise ValueError("train_sgd needs the watched pairs: watch=watch_set(seed)")
+    x_watch, y_watch = watch
+    rng = np.random.default_rng(seed)
+    params = init_params(hidden, rng)
+    log = {"iteration": [], "right_sums": [], "bit_error": [], "wrong_bits": [], "saturated_wrong": [],
+           "wrong_slope": []}
+    for it in range(1, iterations + 1):
+        a, b = rng.integers(0, max_value, size=2)
+        x, y = encode_pairs(a, b, width)
+        _, grads, _ = loss_and_grads(params, x, y, loss)
+        for name in params:
+            params[name] -= lr * grads[name]
+        if it % eval_every == 0:
+            _, probs = forward_batch(params, x_watch)
+            p = probs[..., 0]
+            wrong = (p >= 0.5) != (y_watch[..., 0] >= 0.5)
+            log["iteration"].append(it)
+            log["right_sums"].append(int((~wrong.any(axis=1)).sum()))
+            log["bit_error"].append(wrong.mean(axis=0))
+            log["wrong_bits"].append(int(wrong.sum()))
+            slope = p * (1 - p)                   # the factor MSE's gradient carries and BCE's does not
+            log["saturated_wrong"].append(int((wrong & (slope < saturation)).sum()))
+            log["wrong_slope"].append(float(slope[wrong].mean()) if wrong.any() else None)
+    return params, {key: np.array(values, dtype=float if key == "wrong_slope" else None)
+                    for key, values in log.items()}
+
+
+def loss_comparison_run(config: dict, seed: int) -> dict:
+    """One run of the shipped BCE/MSE sweep: :func:`train_sgd` with ``config['loss']`` at ``config['lr']``,
+    then the trained net measured: carry chains up to 30 positions, the state map with input (1, 0) from
+    both carry states, and an ablation of its two units most correlated with the carry.
+
+    Plain numbers only (see :mod:`lecture_utils.experiments`); deterministic given the seed.
+    """
+    width, max_value = config["width"], config["max_value"]
+    watch = watch_set(config["watch_seed"], config["watch_pairs"], max_value, width)
+    params, log = train_sgd(config["loss"], config["lr"], seed, hidden=config["hidden"], width=width,
+                            max_value=max_value, iterations=config["iterations"],
+                            eval_every=config["eval_every"], watch=watch, saturation=config["saturation"])
+    checks = log["iteration"]
+    learned = settled_at(log["right_sums"] == config["watch_pairs"], checks)
+    before = checks < (learned or config["iterations"] + 1)
+    result = {
+        "converged_at": learned,
+        "right_sums": log["right_sums"].tolist(),
+        "wrong_bits": log["wrong_bits"].tolist(),
+        "saturated_wrong": log["saturated_wrong"].tolist(),
+        "wrong_slope": [None if np.isnan(v) else round(float(v), 6) for v in log["wrong_slope"]],
+        "position_settled_at": [settled_at(errors < config["position_level"], checks)
+                                for errors in log["bit_error"].T],
+        "position_error_before": [round(float(e), 6) for e in
+                                  (log["bit_error"][before].mean(axis=0) if before.any()
+                                   else np.zeros(width))],
+    }
+    # carry chains: accuracy against the longest chain in the pair
+    chain_rng = np.random.default_rng(config["chain_seed"])
+    result["chain_accuracy"] = [
+        addition_accuracy(params, *chain_pairs(k, config["chain_pairs"], config["chain_width"], chain_rng),
+                          config["chain_width"])
+        for k in range(1, config["chain_width"] - 1)]
+    # the state map with input (1, 0): does each carry state stay where it is?
+    states, outputs = state_map(params, [1.0, 0.0], carry_states(params), config["map_steps"])
+    result["map_distance_end"] = float(np.linalg.norm(states[-1, 0] - states[-1, 1]))
+    result["map_change_end"] = float(np.abs(states[-1] - states[-2]).max())
+    result["map_right_steps"] = [int(np.argmin(np.r_[outputs[:, 0] < 0.5, False])),   # carry: sum bit 0
+                                 int(np.argmin(np.r_[outputs[:, 1] >= 0.5, False]))]  # no carry: sum bit 1
+    # ablation: silence the two units most correlated with the carry, and pairs of other units
+    x_all, y_all = encode_pairs(*(g.ravel() for g in np.meshgrid(np.arange(max_value), np.arange(max_value))),
+                                width)
+    corr = carry_correlation(params, x_all)
+    carry_units = [int(u) for u in np.argsort(-np.abs(corr))[:2]]
+    others = [u for u in range(config["hidden"]) if u not in carry_units]
+    control_rng = np.random.default_rng(config["chain_seed"] + seed)
+    controls = [control_rng.choice(others, size=2, replace=False) for _ in range(config["control_pairs"])]
+    result["carry_units"] = carry_units
+    result["carry_unit_r"] = [round(float(corr[u]), 6) for u in carry_units]
+    result["error_intact"] = bit_error_by_position(params, x_all, y_all).tolist()
+    result["error_carry_silenced"] = bit_error_by_position(params, x_all, y_all, carry_units).tolist()
+    result["error_others_silenced"] = np.mean(
+        [bit_error_by_position(params, x_all, y_all, units) for units in controls], axis=0).tolist()
+    return result

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lecture_utils.formatting import THIN, count, decimal_comma, number, percent, plural  # noqa: E402
+from lecture_utils.formatting import THIN, count, decimal_comma, number, percent, plural, scientific  # noqa: E402
 
 
 @pytest.mark.parametrize("value, digits, expected", [
@@ -62,3 +62,14 @@ def test_figures_get_decimal_commas():
     assert any("," in text for text in labels) and not any("." in text for text in labels)
     assert any(text.startswith("−") for text in labels)
     plt.close(fig)
+
+
+@pytest.mark.parametrize("value, digits, text", [(1.4e-30, 1, "1,4e−30"), (7.35e17, 2, "7,35e+17"),
+                                                 (-0.00123, 1, "−1,2e−03"), (0, 1, "0,0e+00")])
+def test_scientific(value, digits, text):
+    assert scientific(value, digits) == text
+
+
+def test_scientific_refuses_what_is_not_a_number():
+    with pytest.raises(TypeError, match="scientific"):
+        scientific("1e-3")

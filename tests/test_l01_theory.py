@@ -1,5 +1,5 @@
 """Lecture 01: its taught code (numpy RNN forward, Jacobian products) against torch, and lecture_utils.l01_theory
-(spectral radius, the cliff, the memory task trained with fit)."""
+(spectral radius, the cliff, the adding problem trained with many seeds at once)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from lecture_utils import l01_theory
-from lecture_utils.models import LastStepClassifier
+from lecture_utils import experiments, l01_theory
 from lecture_utils.teach import teach_namespace
 
 from .conftest import ROOT
@@ -66,6 +65,32 @@ def test_state_jacobians_match_autograd(lecture, seed, f):
         np.testing.assert_allclose(ours, expected.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_bptt_backward_matches_autograd_and_finite_differences(lecture, seed):
+    rng = np.random.default_rng(200 + seed)
+    p = random_rnn(rng)
+    targets = rng.integers(len(p["c"]), size=len(p["x"]))
+    args = [p[k] for k in ("x",)] + [targets] + [p[k] for k in ("s0", "U", "W", "V", "b", "c")]
+    loss, grads = lecture["rnn_backward"](*args)
+    params = {k: torch.tensor(p[k], requires_grad=True) for k in "UWVbc"}
+    s, expected = torch.from_numpy(p["s0"]), 0.0
+    for x_t, k in zip(torch.from_numpy(p["x"]), targets):
+        s = torch.tanh(params["b"] + params["W"] @ s + params["U"] @ x_t)
+        expected = expected - torch.log_softmax(params["c"] + params["V"] @ s, dim=0)[k]
+    expected.backward()
+    assert loss == pytest.approx(expected.item(), rel=1e-12)
+    for name, param in params.items():
+        np.testing.assert_allclose(grads[name], param.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+    # and one entry of W by central differences, independent of torch
+    i, j, eps = rng.integers(len(p["s0"])), rng.integers(len(p["s0"])), 1e-6
+    plus, minus = p["W"].copy(), p["W"].copy()
+    plus[i, j] += eps
+    minus[i, j] -= eps
+    loss_at = lambda W: lecture["rnn_backward"](p["x"], targets, p["s0"], p["U"], W, p["V"], p["b"], p["c"])[0]  # noqa: E731
+    numeric = (loss_at(plus) - loss_at(minus)) / (2 * eps)
+    assert grads["W"][i, j] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
+
+
 def test_linear_jacobian_is_a_matrix_power(lecture):
     rng = np.random.default_rng(7)
     W = rng.normal(size=(6, 6))
@@ -92,85 +117,111 @@ def test_cliff_loss_has_a_wall():
     assert loss[0] > 1 and loss[-1] < 0.1
 
 
-def test_first_symbol_batch():
-    x, y = l01_theory.first_symbol_batch(64, 9, generator=torch.Generator().manual_seed(0))
-    assert x.shape == (64, 10, 8) and y.shape == (64,)
-    assert torch.equal(x[:, 0].argmax(1), y)                 # the class is the first symbol
-    assert (x[:, 1:].argmax(-1) >= 4).all()                  # the rest is noise
-    with pytest.raises(ValueError, match="distractors must be a non-negative integer, got -1"):
-        l01_theory.first_symbol_batch(4, -1)
+# --- the adding problem, many seeds at once ------------------------------------------------------
 
 
-
-# --- steps_to_solve: the memory task trained with fit ----------------------------------------
-
-
-def hand_written_steps_to_solve(model, distractors, *, budget, batch_size=32, lr=3e-3, clip=1.0, eval_every=10,
-                                eval_size=500, target=0.99, seed=0):
-    """The loop steps_to_solve ran before it used fit (afa8c22), kept as the oracle: (solved_at, steps, accuracy)."""
-    x_eval, y_eval = l01_theory.first_symbol_batch(eval_size, distractors,
-                                                   generator=torch.Generator().manual_seed(seed + 1))
-    data = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    steps, accuracies = [], []
-    for step in range(1, budget + 1):
-        x, y = l01_theory.first_symbol_batch(batch_size, distractors, generator=data)
-        loss = nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
-        if step % eval_every == 0 or step == budget:
-            with torch.no_grad():
-                accuracy = (model(x_eval).argmax(dim=1) == y_eval).float().mean().item()
-            steps.append(step)
-            accuracies.append(accuracy)
-            if accuracy >= target:
-                return step, steps, accuracies
-    return None, steps, accuracies
+def test_adding_batch_marks_one_value_in_each_half_and_sums_them():
+    x, y = l01_theory.adding_batch(500, 30, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (500, 30, 2) and y.shape == (500,)
+    marks = x[..., 1]
+    assert torch.all(marks.sum(dim=1) == 2)
+    assert torch.all(marks[:, :15].sum(dim=1) == 1) and torch.all(marks[:, 15:].sum(dim=1) == 1)
+    torch.testing.assert_close(y, (x[..., 0] * marks).sum(dim=1))
+    assert 0 <= x[..., 0].min() and x[..., 0].max() < 1
 
 
-def memory_model(cell="lstm"):
-    torch.manual_seed(0)
-    return LastStepClassifier(cell, 8, 16, 4, forget_bias=1.0 if cell == "lstm" else None)
+def test_adding_chance_level_is_the_variance_of_the_target():
+    _, y = l01_theory.adding_batch(200_000, 4, generator=torch.Generator().manual_seed(1))
+    assert abs(y.mean().item() - 1) < 0.01
+    assert abs(((y - 1) ** 2).mean().item() - l01_theory.ADDING_CHANCE_MSE) < 0.003
 
 
-def test_steps_to_solve_solves_the_trivial_task_and_stops_at_the_first_success():
-    run = l01_theory.steps_to_solve(memory_model(), 0, budget=300, lr=0.02, eval_every=10)
-    assert run.solved_at is not None and run.accuracy[-1] >= 0.99
-    assert run.steps == list(range(10, run.solved_at + 1, 10))  # measured every 10 updates, then stopped
-    assert all(accuracy < 0.99 for accuracy in run.accuracy[:-1])
-
-
-@pytest.mark.parametrize("cell, distractors, budget, eval_every", [
-    ("lstm", 10, 400, 10),  # solved within the budget (at 80)
-    ("rnn", 12, 25, 10),    # not solved; the budget is not a multiple of eval_every: measured at 10, 20, 25
-])
-def test_steps_to_solve_measures_what_the_hand_written_loop_measured(cell, distractors, budget, eval_every):
-    expected = hand_written_steps_to_solve(memory_model(cell), distractors, budget=budget, lr=0.02,
-                                           eval_every=eval_every)
-    run = l01_theory.steps_to_solve(memory_model(cell), distractors, budget=budget, lr=0.02, eval_every=eval_every)
-    assert (run.solved_at, run.steps) == expected[:2]
-    assert run.accuracy == pytest.approx(expected[2], abs=1e-6)  # a float32 mean then, right / 500 in float64 now
-    if cell == "lstm":
-        assert run.solved_at is not None
-    else:
-        assert run.solved_at is None and run.steps == [10, 20, 25]
-
-
-def test_steps_to_solve_checks_its_counts():
-    for name in ("budget", "eval_every", "eval_size", "batch_size"):
-        with pytest.raises(ValueError, match=f"{name} must be a positive integer, got 0"):
-            l01_theory.steps_to_solve(memory_model(), 0, **{"budget": 10, name: 0})
-
-
-@pytest.mark.parametrize("args, match", [
-    ((True, 3), "batch_size must be a positive integer"),
-    ((2.5, 3), "batch_size must be a positive integer"),
-    ((4, -1), "distractors must be a non-negative integer"),
-])
-def test_first_symbol_batch_names_a_bad_size(args, match):
+@pytest.mark.parametrize("args, match", [((0, 5), "batch_size"),
+                                         ((4, 1), r"steps must be at least 2 \(two marks in two halves\), got 1")])
+def test_adding_batch_names_a_bad_size(args, match):
     with pytest.raises(ValueError, match=match):
-        l01_theory.first_symbol_batch(*args)
-    with pytest.raises(ValueError, match="n_signals must be at least 2"):
-        l01_theory.first_symbol_batch(4, 3, n_signals=1)
+        l01_theory.adding_batch(*args)
+
+
+def tiny_adding(kind="lstm", **changes):
+    config = dict(l01_theory.ADDING_SETTINGS, kind=kind, hidden=8, steps=6, budget=40, eval_every=10, eval_size=64,
+                  batch_size=16, lr=0.01)
+    if kind == "lstm":
+        config["forget_bias"] = 1.0
+    return config | changes
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_seed_trained_alone_equals_its_copy_in_a_batch(kind):
+    together = l01_theory.train_adding(tiny_adding(kind), [0, 1, 2])
+    alone = l01_theory.train_adding(tiny_adding(kind), [1])[0]
+    assert together[1]["seed"] == alone["seed"] == 1
+    np.testing.assert_allclose(together[1]["curve"], alone["curve"], rtol=1e-4, atol=1e-6)
+    assert together[1]["updates"] == alone["updates"] == [0, 10, 20, 30, 40]
+    assert together[0]["curve"] != together[1]["curve"]  # the seeds differ
+
+
+def test_train_adding_learns_a_short_sum_and_records_when():
+    (run,) = l01_theory.train_adding(tiny_adding("gru", budget=600, solved_mse=0.02, steps=4), [0])
+    assert run["curve"][0] > 0.1 and run["best_mse"] < 0.02
+    assert run["solved_at"] == next(u for u, m in zip(run["updates"], run["curve"]) if m < 0.02)
+    assert run["trained"] == run["solved_at"] < 600  # stopped once every copy had solved it
+
+
+def test_gradient_at_first_step_is_autograd_s_input_gradient():
+    model = l01_theory.adding_model({"kind": "lstm", "hidden": 5, "forget_bias": 1.0}, [4, 9])
+    x, y = l01_theory.adding_batch(3, 7, generator=torch.Generator().manual_seed(2))
+    xs, ys = torch.stack([x, x]), torch.stack([y, y])
+    got = l01_theory.gradient_at_first_step(model, xs, ys)
+    for k, seed in enumerate([4, 9]):
+        cell, head = model.reference(seed)
+        inputs = x.clone().requires_grad_(True)
+        out, _ = cell(inputs)
+        ((head(out[:, -1]).squeeze(-1) - y) ** 2).sum().backward()
+        torch.testing.assert_close(got[k], inputs.grad[:, 0].norm(dim=-1).mean(), rtol=1e-4, atol=1e-9)
+
+
+def test_the_adding_sweeps_compare_one_protocol():
+    for sweep, steps in zip(l01_theory.SWEEPS, l01_theory.ADDING_LENGTHS):
+        assert sweep.batched and len(sweep.seeds) >= 5
+        assert [c["steps"] for c in sweep.configs] == [steps] * len(l01_theory.ADDING_MODELS)
+        assert not set(sweep.fixed) & {k for c in sweep.configs for k in c}  # the protocol is shared
+    lstm = l01_theory.adding_model(l01_theory.ADDING_MODELS["LSTM, b_f = 1"], [0]).parameters_per_copy()
+    rnn_128 = l01_theory.adding_model(l01_theory.ADDING_MODELS["RNN, 128 нейронов"], [0]).parameters_per_copy()
+    assert (lstm, rnn_128) == (17473, 17025)
+
+
+# --- the shipped sweeps reproduce ------------------------------------------------------------------
+
+
+def test_the_shortest_sweep_reproduces_one_configuration_exactly():
+    """One configuration of 01_adding_t020 (the GRU's, which stops early) re-run in full, all five
+    seeds as one computation as make experiments ran it: every stored number comes back."""
+    sweep = next(s for s in l01_theory.SWEEPS if s.configs[0]["steps"] == 20)
+    gru = list(l01_theory.ADDING_MODELS).index("GRU")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        fresh = experiments.reproduce(sweep, gru, sweep.seeds[0], rtol=1e-5, atol=1e-7)
+    finally:
+        torch.set_num_threads(threads)
+    assert fresh["solved_at"] is not None
+
+
+@pytest.mark.parametrize("steps", [50, 100])
+def test_the_longer_sweeps_reproduce_their_first_updates(steps):
+    """The T = 50 and T = 100 sweeps cost minutes per configuration, so the test re-runs the first
+    300 updates of the tanh RNN's five seeds and compares the held-out curve with the stored one."""
+    sweep = next(s for s in l01_theory.SWEEPS if s.configs[0]["steps"] == steps)
+    shipped = experiments.load_results(sweep)
+    config = dict(sweep.configs[0], **dict(sweep.fixed, budget=300))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        fresh = l01_theory.train_adding(config, sweep.seeds)
+    finally:
+        torch.set_num_threads(threads)
+    for run, stored in zip(fresh, experiments.runs_of(shipped, 0)):
+        points = len(run["curve"])
+        np.testing.assert_allclose(run["curve"], stored["result"]["curve"][:points], rtol=1e-4, atol=1e-6)
+        assert run["updates"] == stored["result"]["updates"][:points]
