@@ -14,53 +14,34 @@
 PYTHON   ?= python3
 VENV     := .venv
 BIN      := $(VENV)/bin
-STAMP    := $(VENV)/.installed
-TORCH    ?= $(or $(shell cat $(VENV)/torch-variant 2>/dev/null),auto)
+TORCH    ?=
 LAB_ARGS ?=
-# Settings every JupyterLab (and RISE) of this environment starts with.
-LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+# setup, data, lab, test and unit live in tools/tasks.py, which also serves machines without make
+TASKS    := $(PYTHON) tools/tasks.py
 NBEXEC := $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800
 # then merge each cell's stream outputs: a progress bar keeps only its final state (no \r history)
 NBTIDY := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level=WARN
 
-.PHONY: setup data lab test unit lint notebooks slides bench pretrain experiments clean FORCE
+.PHONY: setup data lab test unit lint notebooks slides bench pretrain experiments clean
 
-setup: $(STAMP) $(LAB_SETTINGS)  ## virtual environment, pinned requirements, the package, the Jupyter kernel
-
-# The TORCH value of the last setup; a different one re-runs setup.
-$(VENV)/torch-variant: FORCE
-	@case "$(TORCH)" in auto|cpu|cuda) ;; *) echo "TORCH must be auto, cpu or cuda, not '$(TORCH)'" >&2; exit 1;; esac
-	@mkdir -p $(VENV)
-	@[ "$$(cat $@ 2>/dev/null)" = "$(TORCH)" ] || echo "$(TORCH)" > $@
-
-$(STAMP): requirements.txt pyproject.toml tools/torch_choice.py $(VENV)/torch-variant
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python tools/torch_choice.py --torch $(TORCH) > $(VENV)/torch-pip-args
-	$(BIN)/python -m pip install --quiet $$(cat $(VENV)/torch-pip-args) -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	$(BIN)/python -m ipykernel install --sys-prefix --name rnn-course --display-name "Python (RNN course)"
-	touch $@
-
-$(LAB_SETTINGS): tools/lab-overrides.json $(STAMP)
-	mkdir -p $(dir $@)
-	cp tools/lab-overrides.json $@
+setup:  ## virtual environment, pinned requirements, the package, the Jupyter kernel (skipped when current)
+	$(TASKS) setup $(if $(TORCH),--torch $(TORCH))
 
 data: setup  ## fetch and verify every dataset into data/ (or $$LECTURE_DATA_DIR)
-	$(BIN)/python -m lecture_utils.data
+	$(TASKS) data
 
 # Served from the repository root, so that the notebooks' ../images/ figures load;
 # the browser opens on the lectures folder.
-lab: setup data  ## open the lectures in JupyterLab
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+lab:  ## set up, fetch the data, open the lectures in JupyterLab
+	$(TASKS) lab -- $(LAB_ARGS)
 
-test: setup data slides  ## unit tests, notebook hygiene, slides, and every notebook in smoke mode (nbval)
-	LECTURE_SMOKE=1 $(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+test:  ## set up, fetch the data, build the slides; unit tests, notebook hygiene, slides, every notebook in smoke mode (nbval)
+	$(TASKS) test
 
 # The inner loop of development: no npm, no Chromium, no notebook runs (tests marked
 # `integration` are left out: slides, JupyterLab, the shipped checkpoint's full re-score).
-unit: setup  ## the unit tests alone, in well under a minute (datasets are fetched on first use)
-	LECTURE_SMOKE=1 $(BIN)/python -m pytest -q -m "not integration" tests
+unit:  ## the unit tests alone, in well under a minute (datasets are fetched on first use)
+	$(TASKS) unit
 
 lint: setup  ## ruff over the package, tests, tools, bench, slides and the notebooks' code (rules: pyproject.toml)
 	$(BIN)/ruff check --no-cache .
@@ -68,11 +49,8 @@ lint: setup  ## ruff over the package, tests, tools, bench, slides and the noteb
 notebooks: setup data  ## re-execute every notebook in full mode, in place (the committed outputs)
 	for nb in notebooks/*.ipynb; do env -u LECTURE_SMOKE $(NBEXEC) "$$nb" && $(NBTIDY) "$$nb" || exit 1; done
 
-slides/node_modules/.package-lock.json: slides/package-lock.json
-	npm ci --prefix slides --no-audit --no-fund
-
-slides: setup slides/node_modules/.package-lock.json  ## offline reveal.js decks into build/slides/
-	$(BIN)/python slides/build.py
+slides:  ## offline reveal.js decks into build/slides/ (npm ci for reveal.js and MathJax when needed)
+	$(TASKS) slides
 
 # Lecture 05's shipped model: hours on a 2-core CPU, minutes on a GPU. Commit both files.
 pretrain: setup data  ## train lecture 05's LSTM for long: pretrained/anna_lstm.pt and .json

@@ -124,7 +124,9 @@ def test_make_data_from_a_relative_mirror(empty_cache, tmp_path):
 
 def test_the_makefile_and_the_console_script_run_the_registry():
     makefile = (data.REPO_ROOT / "Makefile").read_text()
-    assert "\t$(BIN)/python -m lecture_utils.data\n" in makefile
+    assert "\t$(TASKS) data\n" in makefile
+    tasks = (data.REPO_ROOT / "tools" / "tasks.py").read_text()
+    assert '"-m", "lecture_utils.data"' in tasks
     pyproject = (data.REPO_ROOT / "pyproject.toml").read_text()
     assert 'lecture-data = "lecture_utils.data:main"' in pyproject
 

@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -43,15 +44,13 @@ def free_port() -> int:
 
 
 def lab_command(extra_args: list[str]) -> list[str]:
-    """`make lab`'s JupyterLab command line, as make prints it, with LAB_ARGS=extra_args."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
+    """`make lab`'s JupyterLab command line (tools/tasks.py, which the Makefile calls), as its dry run prints it."""
     printed = subprocess.run(
-        ["make", "--no-print-directory", "-n", "-o", "setup", "-o", "data", "lab",
-         f"LAB_ARGS={shlex.join(extra_args)}"],
+        [sys.executable, "tools/tasks.py", "--dry-run", "lab", "--", *extra_args],
         cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip().splitlines()
-    assert len(printed) == 1 and "jupyter lab" in printed[0], printed
-    return shlex.split(printed[0])
+    lines = [line for line in printed if "-m jupyter lab" in line]
+    assert len(lines) == 1, printed
+    return shlex.split(lines[0])
 
 
 class Lab:

@@ -94,8 +94,16 @@ def test_make_passes_the_variable_on():
         pytest.skip("make is not installed")
     printed = subprocess.run(["make", "-n", "-B", "setup", "TORCH=cuda"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
+    assert "tools/tasks.py setup --torch cuda" in printed
+
+
+def test_setup_asks_torch_choice_for_the_build_it_was_given():
+    printed = subprocess.run([sys.executable, "tools/tasks.py", "--dry-run", "setup", "--torch", "cuda"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    if "is up to date (torch build: cuda)" in printed:
+        pytest.skip("this environment was set up with TORCH=cuda: nothing to install")
     assert "tools/torch_choice.py --torch cuda" in printed
-    assert "pip install --quiet $(cat .venv/torch-pip-args) -r requirements.txt" in printed
+    assert "-m pip install --quiet '<torch pip arguments>' -r requirements.txt" in printed
 
 
 # ------------------------------------------------------------- pip's resolution
