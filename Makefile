@@ -22,7 +22,7 @@ NBEXEC := $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePr
 # then merge each cell's stream outputs: a progress bar keeps only its final state (no \r history)
 NBTIDY := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level=WARN
 
-.PHONY: setup data lab test unit lint notebooks slides bench pretrain experiments clean
+.PHONY: setup data lab test unit lint notebooks slides bench pretrain experiments student clean
 
 setup:  ## virtual environment, pinned requirements, the package, the Jupyter kernel (skipped when current)
 	$(TASKS) setup $(if $(TORCH),--torch $(TORCH))
@@ -62,6 +62,9 @@ experiments: setup data  ## run the lectures' declared sweeps; SWEEP=NN_name for
 
 bench: setup data  ## benchmarks; writes bench/RESULTS.md and the README's table
 	$(BIN)/python bench/run.py
+
+student: setup  ## the student's edition into build/student/: no solutions, no answers, no outputs (tools/student.py)
+	$(BIN)/python tools/student.py
 
 clean:
 	rm -rf build $(VENV) slides/node_modules .pytest_cache *.egg-info
