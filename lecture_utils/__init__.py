@@ -24,6 +24,7 @@ Core:
   figures, progress bars, honest timings;
 * :mod:`~lecture_utils.experiments` -- sweeps of configurations x seeds shipped with provenance;
 * :mod:`~lecture_utils.seedbatch` -- many seeds of a small recurrent network trained as one computation;
+* :mod:`~lecture_utils.exercises` -- checks a student runs on an exercise: not solved, right, or what is wrong;
 * :mod:`~lecture_utils.formatting` -- numbers as a Russian reader expects them (comma, thin spaces, plurals);
 * :mod:`~lecture_utils.course` -- the course manifest; :mod:`~lecture_utils.teach` -- running a
   notebook's teaching cells (tests and benchmarks).

@@ -40,7 +40,7 @@ LECTURES: tuple[Lecture, ...] = (
 CORE_MODULES: tuple[str, ...] = (
     "config", "checks", "data", "fetching", "atomic", "text", "sequences", "models", "cells", "training",
     "metrics", "lm_baselines", "sampling", "checkpoint", "plots", "progress", "timing", "experiments",
-    "seedbatch", "formatting", "course", "teach",
+    "seedbatch", "formatting", "course", "teach", "exercises",
 )
 """The lecture-agnostic core: none of these imports a lecture module."""
 
