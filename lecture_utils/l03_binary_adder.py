@@ -1,10 +1,16 @@
-"""Lecture 03: binary addition with an RNN -- bit encoding, a batched forward pass, the training figure.
+"""Lecture 03: binary addition with an RNN -- bit encoding, a batched forward pass, the training figure,
+carries and carry chains, and the shipped BCE/MSE sweep.
 
 Numbers are fed to the network least significant bit first, so that the carry
 only ever flows forward in time. The lecture writes its single-example forward
 pass and BPTT by hand; this module holds the batched forward pass used to
 evaluate a trained network on many pairs at once (the tests check that both
-compute the same thing).
+compute the same thing), and a copy of the lecture's BPTT and SGD loop
+(:func:`loss_and_grads`, :func:`train_sgd`; the tests check that they give the
+notebook's weights bit for bit) for the sweep ``SWEEPS`` that
+``make experiments SWEEP=03_loss_step`` runs: BCE and MSE at equal learning rate
+and at equal step size, 10 seeds each, every trained net then measured on carry
+chains, its state map and an ablation of its carry units (:func:`loss_comparison_run`).
 
 Parameters are a dict with the names of the theory lecture:
 ``s_t = σ(x_t U + s_{t-1} W + b)``, ``ŷ_t = σ(s_t V + c)``.
@@ -17,6 +23,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .checks import positive, positive_int, real, short
+from .experiments import Sweep
+from .formatting import number
 
 PARAMETER_NAMES = ("U", "W", "V", "b", "c")
 
@@ -166,13 +174,16 @@ def addition_accuracy(params: dict[str, np.ndarray], a, b, width: int) -> float:
 
 def accuracy_and_position_errors(iterations, whole_accuracy, position_error, *, until=None,
                                  whole_label: str = "верные суммы (все разряды)",
-                                 position_label: str = "разряд (0 — младший)", vmax: float = 60):
+                                 whole_ylabel: str = "доля примеров, %",
+                                 position_label: str = "разряд (0 — младший)", vmax: float = 100,
+                                 mark=None, mark_label: str = "все суммы верны"):
     """Training of a sequence-to-sequence net seen two ways, side by side.
 
     Left: the share of outputs right at every position, as a line over ``iterations``.
     Right: ``position_error`` (checks x positions, shares 0..1) as a heatmap with
     a labelled colour bar, one row per position, so one sees which positions are
-    learned first. ``until`` cuts both panels at that iteration.
+    learned first. ``until`` cuts both panels at that iteration; ``mark`` draws a dashed
+    vertical line at that iteration on both (e.g. where every sum is right from then on).
     """
     iterations = np.asarray(iterations)
     whole, errors = np.asarray(whole_accuracy), np.asarray(position_error)
@@ -193,7 +204,7 @@ def accuracy_and_position_errors(iterations, whole_accuracy, position_error, *, 
     errors = 100 * errors[shown].T
     fig, (ax_whole, ax_pos) = plt.subplots(1, 2, figsize=(13, 4.3), gridspec_kw={"width_ratios": [2, 3]})
     ax_whole.plot(its, 100 * whole[shown])
-    ax_whole.set(title=whole_label.capitalize(), xlabel="итерация", ylabel="доля примеров, %",
+    ax_whole.set(title=whole_label.capitalize(), xlabel="итерация", ylabel=whole_ylabel,
                  ylim=(-2, 102))
     ax_whole.grid(alpha=0.3)
     image = ax_pos.imshow(errors, origin="lower", aspect="auto", cmap="magma_r", vmin=0, vmax=vmax,
@@ -201,6 +212,12 @@ def accuracy_and_position_errors(iterations, whole_accuracy, position_error, *, 
     ax_pos.set(title="Ошибки по разрядам", xlabel="итерация", ylabel=position_label,
                yticks=range(len(errors)))
     fig.colorbar(image, ax=ax_pos, label="неверных бит, %")
+    if mark is not None:
+        mark = real("mark", mark)
+        shown_mark = number(int(mark)) if mark.is_integer() else number(mark)
+        ax_whole.axvline(mark, color="tab:green", linestyle="--", label=f"{mark_label}: {shown_mark}")
+        ax_pos.axvline(mark, color="tab:green", linestyle="--")
+        ax_whole.legend(loc="center left")
     fig.tight_layout()
     return fig
 
@@ -293,17 +310,17 @@ def loss_and_grads(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, 
     else:
         raise ValueError(f"loss must be 'bce' or 'mse', got {loss!r}")
     grads = {name: np.zeros_like(weight) for name, weight in params.items()}
-    da_next = np.zeros(hidden)
+    dz_next = np.zeros(hidden)
     for t in reversed(range(steps)):
         do = d_logit[t]
         grads["V"] += np.outer(s[t + 1], do)
         grads["c"] += do
-        ds = do @ params["V"].T + da_next @ params["W"].T
-        da = ds * s[t + 1] * (1 - s[t + 1])
-        grads["U"] += np.outer(x[t], da)
-        grads["W"] += np.outer(s[t], da)
-        grads["b"] += da
-        da_next = da
+        ds = do @ params["V"].T + dz_next @ params["W"].T
+        dz = ds * s[t + 1] * (1 - s[t + 1])
+        grads["U"] += np.outer(x[t], dz)
+        grads["W"] += np.outer(s[t], dz)
+        grads["b"] += dz
+        dz_next = dz
     return value, grads, y_hat
 
 
@@ -467,3 +484,25 @@ def loss_comparison_run(config: dict, seed: int) -> dict:
     result["error_others_silenced"] = np.mean(
         [bit_error_by_position(params, x_all, y_all, units) for units in controls], axis=0).tolist()
     return result
+
+
+LOSS_CONFIGS = (
+    {"loss": "bce", "lr": 0.1},
+    {"loss": "mse", "lr": 0.1},
+    {"loss": "mse", "lr": 0.4},
+    {"loss": "bce", "lr": 0.025},
+)
+"""BCE and MSE at the lecture's learning rate 0.1, and each at the step that matches the other: MSE's
+gradient is BCE's times ŷ(1−ŷ) ≤ 1/4, so MSE at 0.4 takes at most BCE's step at 0.1, and BCE at 0.025
+at least MSE's at 0.1."""
+
+LOSS_SETTINGS = {"hidden": 16, "width": 8, "max_value": 128, "iterations": 10_000, "eval_every": 50,
+                 "watch_seed": 44, "watch_pairs": 1024, "saturation": 0.05, "position_level": 0.05,
+                 "chain_seed": 2024, "chain_pairs": 300, "chain_width": 32, "map_steps": 100,
+                 "control_pairs": 10}
+"""The lecture's protocol (16 units, pairs below 128, 10,000 iterations, a check every 50 on the 1,024
+pairs drawn with seed 44) and the measurements of the trained net: chains of 1..30 propagate positions
+in 32-bit pairs (300 pairs per length), 100 steps of the state map, 10 control pairs of silenced units."""
+
+SWEEPS = [Sweep(lecture=3, name="loss_step", function="lecture_utils.l03_binary_adder:loss_comparison_run",
+                configs=LOSS_CONFIGS, seeds=tuple(range(10)), fixed=LOSS_SETTINGS)]

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from lecture_utils import l03_binary_adder as ba
+from lecture_utils.experiments import reproduce
 from lecture_utils.l03_binary_adder import int_to_bits
 from lecture_utils.teach import teach_namespace
 
@@ -238,3 +239,108 @@ def test_training_figure_checks_its_series():
     with pytest.raises(ValueError, match="vmax must be positive"):
         ba.accuracy_and_position_errors(its, whole, errors, vmax=0)
     matplotlib.pyplot.close("all")
+
+
+# --- the shipped sweep runs the lecture's own code; carries, chains, ablation --------------------------
+
+
+def test_package_bptt_is_the_notebook_bptt_bit_for_bit(lecture):
+    rng = np.random.default_rng(3)
+    for loss in ("bce", "mse"):
+        params = random_params(rng, hidden=6)
+        x, y = ba.encode_pairs(rng.integers(0, 128), rng.integers(0, 128), 8)
+        value, grads, y_hat = ba.loss_and_grads(params, x, y, loss)
+        value_nb, grads_nb, y_hat_nb = lecture["loss_and_grads"](params, x, y, loss)
+        assert value == value_nb and np.array_equal(y_hat, y_hat_nb)
+        for name in params:
+            assert np.array_equal(grads[name], grads_nb[name]), (loss, name)
+
+
+def test_package_training_is_the_notebook_training(lecture):
+    """The sweep's train_sgd and the notebook's train: the same weights after the same iterations."""
+    x_watch, y_watch = ba.watch_set(44, count=64)
+
+    def bit_errors(params):
+        _, probs = ba.forward_batch(params, x_watch)
+        wrong = (probs[..., 0] >= 0.5) != (y_watch[..., 0] >= 0.5)
+        return wrong.mean(axis=0), wrong.any(axis=1).mean()
+
+    lecture.update(N_ITER=300, HIDDEN=16, MAX_VALUE=128, WIDTH=8, EVAL_EVERY=50, bit_errors=bit_errors)
+    for loss, lr in (("bce", 0.1), ("mse", 0.4)):
+        params_nb, log_nb = lecture["train"](loss, lr, seed=5)
+        params, log = ba.train_sgd(loss, lr, 5, iterations=300, watch=(x_watch, y_watch))
+        for name in params:
+            assert np.array_equal(params[name], params_nb[name]), (loss, name)
+        np.testing.assert_array_equal(log["bit_error"], log_nb["bit_error"])
+        assert log["right_sums"].tolist() == [round(64 * a) for a in log_nb["sum_accuracy"]]
+
+
+def test_one_shipped_run_reproduces():
+    sweep = ba.SWEEPS[0]
+    fresh = reproduce(sweep, 2, 3)   # MSE at 0.4, seed 3: the quickest to converge
+    assert fresh["converged_at"] == 1000
+
+
+def test_carries_and_the_longest_chain():
+    x, y = ba.encode_pairs(47, 21, 8)
+    carry_in, carry_out = ba.carries(x)
+    assert carry_out.tolist() == [1, 1, 1, 1, 1, 1, 0, 0]
+    assert carry_in.tolist() == [0] + carry_out[:-1].tolist()
+    # y_t = a_t xor b_t xor carry_in_t
+    assert np.array_equal((x[:, 0] + x[:, 1] + carry_in) % 2, y[:, 0])
+    assert ba.longest_carry_chain(x) == 3            # generate at 2, propagate at 3, 4, 5
+    assert ba.longest_carry_chain(ba.encode_pairs(2 ** 31 - 1, 1, 32)[0]) == 30
+    assert ba.longest_carry_chain(ba.encode_pairs(85, 42, 8)[0]) == 0   # no carry at all
+    everything, _ = ba.encode_pairs(*(g.ravel() for g in np.meshgrid(np.arange(128), np.arange(128))), 8)
+    assert ba.longest_carry_chain(everything).max() == 6
+
+
+@pytest.mark.parametrize("length", [1, 2, 7, 30])
+def test_chain_pairs_have_exactly_the_asked_longest_chain(length):
+    a, b = ba.chain_pairs(length, 50, 32, np.random.default_rng(length))
+    assert len(a) == len(b) == 50 and (a < 2 ** 31).all() and (b < 2 ** 31).all()
+    assert (ba.longest_carry_chain(ba.encode_pairs(a, b, 32)[0]) == length).all()
+    with pytest.raises(ValueError, match="needs width >= 32"):
+        ba.chain_pairs(30, 1, 31, np.random.default_rng(0))
+
+
+def test_settled_at_is_the_last_crossing():
+    checks = [50, 100, 150, 200, 250]
+    assert ba.settled_at([False, True, False, True, True], checks) == 200   # a relapse at 150
+    assert ba.settled_at([True] * 5, checks) == 50
+    assert ba.settled_at([True, True, True, True, False], checks) is None
+
+
+def test_silencing_no_unit_is_the_forward_pass_and_silencing_all_leaves_the_bias():
+    rng = np.random.default_rng(1)
+    params = random_params(rng, hidden=5)
+    x, y = ba.encode_pairs(rng.integers(0, 128, 10), rng.integers(0, 128, 10), 8)
+    states, probs = ba.silenced_forward(params, x)
+    np.testing.assert_array_equal(probs, ba.forward_batch(params, x)[1])
+    states, probs = ba.silenced_forward(params, x, range(5))
+    assert (states == 0).all() and np.allclose(probs, ba.sigmoid(params["c"]))
+    assert ba.bit_error_by_position(params, x, y).shape == (8,)
+    with pytest.raises(ValueError, match="hidden units 0..4"):
+        ba.silenced_forward(params, x, [5])
+
+
+def test_carry_correlation_is_pearson():
+    rng = np.random.default_rng(2)
+    params = random_params(rng, hidden=4)
+    x, _ = ba.encode_pairs(rng.integers(0, 128, 200), rng.integers(0, 128, 200), 8)
+    states, _ = ba.forward_batch(params, x)
+    _, carry_out = ba.carries(x)
+    expected = [np.corrcoef(states[..., j].ravel(), carry_out.ravel())[0, 1] for j in range(4)]
+    np.testing.assert_allclose(ba.carry_correlation(params, x), expected, rtol=1e-10)
+
+
+def test_state_map_iterates_the_recurrence():
+    rng = np.random.default_rng(4)
+    params = random_params(rng, hidden=3)
+    starts = ba.carry_states(params)
+    states, outputs = ba.state_map(params, [1.0, 0.0], starts, 4)
+    assert states.shape == (4, 2, 3) and outputs.shape == (4, 2)
+    x = np.array([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0]])      # 1+1, then (1, 0) twice
+    s, y_hat = ba.forward_batch(params, x[None])
+    np.testing.assert_allclose(states[1, 0], s[0, 2], rtol=1e-12)
+    np.testing.assert_allclose(outputs[1, 0], y_hat[0, 2, 0], rtol=1e-12)
