@@ -41,14 +41,14 @@ Lectures:
 The torch modules are imported on demand (``from lecture_utils.models import CharRNN``)
 so that the numpy lectures do not wait for torch to load.
 """
-from . import plots
+from . import exercises, plots
 from .config import SEED, by_mode, get_device, is_smoke, mode_name, seed_everything
 from .fetching import DataError
 from .progress import progress
 
 __all__ = [
     "SEED", "by_mode", "get_device", "is_smoke", "mode_name", "seed_everything",
-    "DataError", "fetch", "load_imdb", "load_names", "load_text", "plots", "progress",
+    "DataError", "exercises", "fetch", "load_imdb", "load_names", "load_text", "plots", "progress",
 ]
 
 # The registry and its loaders are imported on first use (``lu.fetch``, ``lu.data``), so that

@@ -4,7 +4,7 @@ A claim about training rests on several seeds, yet a notebook must run in minute
 declares its heavy sweeps as :class:`Sweep` objects (in its own module, ``SWEEPS = [...]``);
 ``make experiments`` runs them with the lecture's own code and writes
 ``results/<lecture>_<name>.json``: the declared configuration, every run's numbers and where they
-came from (command, code version, data checksums, machine, torch version, wall time). The notebook
+came from (command, code version, data checksums, machine, torch version, wall and CPU time). The notebook
 calls :func:`load_results`, which refuses results of another configuration, plots every seed and
 re-runs a small live subset; a test re-runs one configuration and seed with :func:`reproduce`.
 
@@ -190,6 +190,7 @@ def run_sweep(sweep: Sweep, results_dir: Path | str = RESULTS_DIR, *, resume: bo
         runs = payload["runs"]
     done = {(run["config_index"], run["seed"]) for run in runs}
     spent = sum(run["seconds"] for run in runs)
+    cpu_spent = sum(run.get("cpu_seconds", 0.0) for run in runs)
     # one job = the seeds a configuration still lacks (a batched sweep always reruns its whole batch,
     # so that every stored run came from the computation a reproduction repeats)
     jobs = []
@@ -202,17 +203,18 @@ def run_sweep(sweep: Sweep, results_dir: Path | str = RESULTS_DIR, *, resume: bo
     path.parent.mkdir(parents=True, exist_ok=True)
     provenance = _provenance(sweep)  # once: git and the machine do not change between runs
     for number, (index, seeds) in enumerate(jobs, start=1):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         results = sweep.run_config(index, seeds)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         spent += seconds
+        cpu_spent += cpu_seconds
         runs = [run for run in runs if not (run["config_index"] == index and run["seed"] in seeds)]
-        runs += [{"config_index": index, "seed": seed, "result": result, "seconds": round(seconds / len(seeds), 3)}
-                 for seed, result in zip(seeds, results)]
+        runs += [{"config_index": index, "seed": seed, "result": result, "seconds": round(seconds / len(seeds), 3),
+                  "cpu_seconds": round(cpu_seconds / len(seeds), 3)} for seed, result in zip(seeds, results)]
         payload = {"format": FORMAT, "lecture": sweep.lecture, "name": sweep.name, "declaration": declaration,
                    "runs": sorted(runs, key=lambda run: (run["config_index"], run["seed"])),
                    "complete": number == len(jobs),
-                   "provenance": {**provenance, "wall_seconds": round(spent, 1),
+                   "provenance": {**provenance, "wall_seconds": round(spent, 1), "cpu_seconds": round(cpu_spent, 1),
                                   "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}}
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -2,12 +2,16 @@
 (spectral radius, the cliff, the adding problem trained with many seeds at once)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+import lecture_utils
 from lecture_utils import experiments, l01_theory
+from lecture_utils.exercises import CheckFailed
 from lecture_utils.teach import teach_namespace
 
 from .conftest import ROOT
@@ -225,3 +229,33 @@ def test_the_longer_sweeps_reproduce_their_first_updates(steps):
         points = len(run["curve"])
         np.testing.assert_allclose(run["curve"], stored["result"]["curve"][:points], rtol=1e-4, atol=1e-6)
         assert run["updates"] == stored["result"]["updates"][:points]
+
+
+# --- exercise checks: each passes the reference solution and names a typical mistake --------------
+
+
+def exercise_namespace(first_line: str) -> dict:
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    (source,) = ["".join(c["source"]) for c in cells if "".join(c["source"]).startswith(first_line)]
+    rng = np.random.default_rng(3)
+    namespace = dict(np=np, torch=torch, l01_theory=l01_theory, lu=lecture_utils, base_W=rng.normal(size=(6, 6)),
+                     U_demo=rng.normal(size=(6, 2)), x_demo=rng.normal(size=(12, 2)))
+    exec(compile(source, NOTEBOOK.name, "exec"), namespace)  # defines the reference and runs its check
+    return namespace
+
+
+def test_exercise_2_check_passes_the_reference_and_names_a_missing_relu_slope(capsys):
+    namespace = exercise_namespace("def relu_jacobians")
+    assert "для ReLU: верно" in capsys.readouterr().out
+
+    def no_slope(W, U, b, x, s0):  # the typical mistake: the product of W alone, without [a_t > 0]
+        J, jacobians = np.eye(len(s0)), []
+        for _ in x:
+            J = W @ J
+            jacobians.append(J)
+        return jacobians
+
+    with pytest.raises(CheckFailed, match=r"∂s_10/∂s_0 для ReLU\[\d+, \d+\]: ожидалось .*, получено"):
+        namespace["check_relu_jacobians"](no_slope)
+    assert namespace["check_relu_jacobians"](lambda *args: None) is False  # the student's edition: not solved
+    assert "не решено" in capsys.readouterr().out
