@@ -4,7 +4,10 @@
   where the math allows it;
 * :class:`Adagrad`, :class:`CharTrainer` -- min-char-rnn's training loop over B tracks of a text;
 * :func:`sample_ids`, :func:`sample_text` -- sampling with temperature;
-* :func:`grad_check` -- the numerical gradient check.
+* :func:`grad_check` -- the numerical gradient check;
+* :func:`training_curve` and ``SWEEPS`` -- the shipped runs (learning rates; RNN and LSTM over the
+  text the source read), raw losses averaged per window (:func:`window_means`) and smoothed with the
+  source's memory counted in characters (:func:`source_smoothing`); :func:`spread` prints them.
 
 The math is min-char-rnn's (Karpathy): ``h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)``,
 ``y_t = Why h_t + by``, softmax cross-entropy summed over the sequence. What is
@@ -34,6 +37,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .checks import non_negative, non_negative_int, optional_positive_int, positive, positive_int, short
+from .experiments import Sweep, median_iqr
+from .formatting import number
 from .progress import progress
 from .sequences import cut_into_tracks
 from .text import Vocab
@@ -661,15 +666,19 @@ def source_smoothing(losses, start: float, chars_per_iteration: int, source_char
 
 
 def training_curve(config: dict, seed: int) -> dict:
-    """One run of the lecture's long training for a shipped sweep: the raw losses per window.
+    """One run of the lecture's long training, for a shipped sweep: raw losses averaged per window.
 
     ``config``: ``model`` (``"RNN"`` or ``"LSTM"``), ``lr``, ``iterations``, ``window`` (iterations
-    per averaged window), ``batch_size`` (tracks), ``seq_length``, ``hidden_size``, ``dtype``, ``clip``.
-    The weights start from ``np.random.default_rng(seed)``, the text is read from its start: the
-    run is determined by the seed. Returns, per window, the mean raw loss (per chunk of
-    ``seq_length`` characters, averaged over the tracks), the share of saturated hidden units
-    (``|h| > 0.99``, averaged over the window's iterations) and the source-like smoothed loss
-    (:func:`source_smoothing`) at the window's end; and the characters read at each window's end.
+    per averaged window), ``batch_size`` (tracks), ``seq_length``, ``hidden_size``, ``dtype``, ``clip``;
+    optionally ``at_chars``, numbers of characters read at which to report the source-like smoothed
+    loss. The weights start from ``np.random.default_rng(seed)`` and the text is read from its start,
+    so the run is determined by the seed.
+
+    Returns, per window of ``window`` iterations (``window * batch_size * seq_length`` characters):
+    ``loss``, the mean raw loss (per chunk of ``seq_length`` characters, averaged over the tracks);
+    ``saturated``, the mean share of hidden units with ``|h| > 0.99``; ``source_smooth``, the
+    source-like smoothed loss (:func:`source_smoothing`) at the window's end. With ``at_chars``,
+    ``source_smooth_at``: that smoothed loss after the iteration nearest to each number of characters.
     """
     classes = {"RNN": NumpyRNN, "LSTM": NumpyLSTM}
     if config["model"] not in classes:
@@ -679,19 +688,53 @@ def training_curve(config: dict, seed: int) -> dict:
                                      dtype=np.dtype(config["dtype"]))
     trainer = CharTrainer(model, data, config["seq_length"], config["lr"], batch_size=config["batch_size"],
                           clip=config["clip"])
-    saturated = np.empty(config["iterations"])
-    for k in range(config["iterations"]):
+    iterations = positive_int("iterations", config["iterations"])
+    saturated = np.empty(iterations)
+    for k in range(iterations):
         trainer.step()
         h = trainer.state[0] if isinstance(trainer.state, tuple) else trainer.state
         saturated[k] = np.mean(np.abs(h) > 0.99)
     window, chars = config["window"], config["batch_size"] * config["seq_length"]
-    start = config["seq_length"] * math.log(vocab_size)  # the loss of a uniform guess, as CharTrainer starts
+    start = config["seq_length"] * math.log(vocab_size)  # a uniform guess, where CharTrainer starts too
     smooth = source_smoothing(trainer.losses, start, chars, config["seq_length"])
-    ends = np.arange(window, len(trainer.losses) + 1, window)
-    return {"chars": (ends * chars).tolist(),
-            "loss": np.round(window_means(trainer.losses, window), 5).tolist(),
-            "saturated": np.round(window_means(saturated, window), 5).tolist(),
-            "source_smooth": np.round(smooth[ends - 1], 5).tolist()}
+    ends = np.arange(window, iterations + 1, window)
+    result = {"loss": np.round(window_means(trainer.losses, window), 5).tolist(),
+              "saturated": np.round(window_means(saturated, window), 5).tolist(),
+              "source_smooth": np.round(smooth[ends - 1], 5).tolist()}
+    if "at_chars" in config:
+        at = [min(max(round(c / chars), 1), iterations) for c in config["at_chars"]]
+        result["source_smooth_at"] = [round(float(smooth[k - 1]), 5) for k in at]
+    return result
+
+
+def spread(values, digits: int = 1) -> str:
+    """Every seed's value summarised as «median [lower quartile–upper quartile]», decimal commas:
+    ``spread([55.6, 56.2, 54.8, 55.8, 56.9])`` is «55,8 [55,6–56,2]»."""
+    median, low, high = median_iqr(values)
+    return f"{number(median, digits)} [{number(low, digits)}–{number(high, digits)}]"
+
+
+LONG_SETTINGS = {"hidden_size": 100, "seq_length": 25, "batch_size": 32, "dtype": "float32", "clip": 5.0}
+"""The lecture's long training: min-char-rnn's sizes, 32 tracks, float32 weights."""
+
+SOURCE_POINTS = {0: 124.6, 10**4: 59.3, 10**5: 49.8, 5 * 10**5: 46.2}
+"""The source notebook's smoothed loss (per 25 characters) at these iterations of 25 characters."""
+
+SWEEP_SEEDS = (0, 1, 2, 3, 4)
+
+SWEEPS = [
+    Sweep(lecture=2, name="learning_rate", function="lecture_utils.l02_min_char_rnn:training_curve",
+          configs=tuple({"model": "RNN", "lr": lr, "iterations": 1000, "window": 50} for lr in (0.2, 0.1, 0.05)),
+          seeds=SWEEP_SEEDS, fixed=LONG_SETTINGS, datasets=("karamazov_ru",)),
+    Sweep(lecture=2, name="rnn_lstm", function="lecture_utils.l02_min_char_rnn:training_curve",
+          configs=({"model": "RNN", "lr": 0.05, "iterations": 16000, "window": 50,
+                    "at_chars": [25 * n for n in SOURCE_POINTS if n > 0]},
+                   {"model": "LSTM", "lr": 0.05, "iterations": 6000, "window": 50}),
+          seeds=SWEEP_SEEDS, fixed=LONG_SETTINGS, datasets=("karamazov_ru",)),
+]
+"""The shipped sweeps: the learning rates compared at 32 tracks (1000 iterations), and the long runs:
+the RNN over the 12.5 million characters the source read in 5e5 iterations, the LSTM with the same
+settings over 6000 iterations, about the time the RNN takes for its 16 000 on one core."""
 
 
 _TEXT_IDS: dict[str, tuple[np.ndarray, int]] = {}

@@ -8,7 +8,10 @@ import pytest
 import torch
 
 import lecture_utils as lu
+from lecture_utils.experiments import load_results, reproduce, runs_of
 from lecture_utils.l02_min_char_rnn import (
+    LONG_SETTINGS,
+    SWEEPS,
     Adagrad,
     CharTrainer,
     NumpyLSTM,
@@ -16,6 +19,9 @@ from lecture_utils.l02_min_char_rnn import (
     grad_check,
     sample_ids,
     sample_text,
+    source_smoothing,
+    training_curve,
+    window_means,
 )
 from lecture_utils.teach import teach_namespace
 from lecture_utils.text import UnknownTokenError, Vocab
@@ -611,3 +617,102 @@ def test_grad_check_checks_its_arguments():
         grad_check(loss, model.params, grads, delta=0)
     with pytest.raises(ValueError, match=r"no gradient for \['Why', 'by'\]"):
         grad_check(loss, model.params, {k: v for k, v in grads.items() if k not in ("Why", "by")})
+
+
+def test_grad_check_sampling_nonzero_entries_and_reporting_the_worst():
+    """nonzero=True checks only entries with a gradient; worst=True shows one wrong entry among many right ones."""
+    V, H = 30, 5
+    model = random_model(NumpyRNN, V, H, seed=3)
+    inputs, targets, state = random_batch(model, 4, 6, 1, seed=3)  # ids < 4: most columns of Wxh get nothing
+    _, grads, _ = model.loss_and_grads(inputs, targets, state, clip=None)
+    grads = {k: g.copy() for k, g in grads.items()}
+    nudged = []
+
+    def loss():
+        nudged.append(np.flatnonzero(model.params["Wxh"] != saved))
+        return model.loss_and_grads(inputs, targets, state, clip=None)[0]
+
+    saved = model.params["Wxh"].copy()
+    grad_check(loss, {"Wxh": model.params["Wxh"]}, grads, num_checks=8, nonzero=True)
+    touched = {int(i) for entries in nudged for i in entries}
+    assert len(touched) == 8 and all(grads["Wxh"].ravel()[i] != 0 for i in touched)
+    assert np.count_nonzero(grads["Wxh"]) < 0.2 * grads["Wxh"].size
+
+    def full_loss():
+        return model.loss_and_grads(inputs, targets, state, clip=None)[0]
+
+    wrong = {k: g.copy() for k, g in grads.items()}
+    typical = np.argsort(np.abs(grads["Why"]).ravel())[grads["Why"].size // 2]
+    wrong["Why"].flat[typical] *= -1  # one entry of 150, of a typical size, has the wrong sign
+    norm = grad_check(full_loss, model.params, wrong, num_checks=None)
+    worst = grad_check(full_loss, model.params, wrong, num_checks=None, worst=True)
+    right = grad_check(full_loss, model.params, grads, num_checks=None, nonzero=True, worst=True)
+    assert worst["Why"] == pytest.approx(1.0) and norm["Why"] < 0.1
+    assert max(right.values()) < 1e-5
+
+
+def test_grad_check_catches_the_source_notebooks_dWhh_bug(lecture):
+    """The lecture's demo: dWhh from the new state h_t instead of h_(t-1) (the source notebook's bug)
+    differs from the right backward pass in dWhh only, and the check flags exactly that."""
+    V, H, T = 9, 6, 12
+    model = random_model(NumpyRNN, V, H, seed=4)
+    params = {k: v.copy() for k, v in model.params.items()}
+    ids = np.random.default_rng(4).integers(V, size=T + 1)
+    h0 = np.random.default_rng(5).standard_normal(H) * 0.5
+    states, probs = lecture["rnn_forward"](params, ids[:-1], h0)
+    right = lecture["rnn_backward"](params, ids[:-1], ids[1:], states, probs)
+    bug = lecture["rnn_backward_with_bug"](params, ids[:-1], ids[1:], states, probs)
+    assert [k for k in right if not np.array_equal(right[k], bug[k])] == ["Whh"]
+
+    def loss():
+        return lecture["chunk_loss_and_grads"](params, ids[:-1], ids[1:], h0, clip=None)[0]
+
+    right_errors = grad_check(loss, params, right, num_checks=20, nonzero=True, worst=True)
+    bug_errors = grad_check(loss, params, bug, num_checks=20, nonzero=True, worst=True)
+    assert max(right_errors.values()) < 1e-5
+    assert bug_errors["Whh"] > 1e-2 and all(bug_errors[k] == right_errors[k] for k in params if k != "Whh")
+
+
+def test_window_means_and_the_source_smoothing():
+    np.testing.assert_allclose(window_means([1, 2, 3, 4, 5], 2), [1.5, 3.5])  # the short last block is dropped
+    assert window_means([1.0], 2).size == 0
+    losses = np.full(400, 50.0)
+    mine = source_smoothing(losses, 123.0, 800)  # 32 source iterations per iteration
+    theirs = source_smoothing(np.full(400 * 32, 50.0), 123.0, 25)  # the source itself: one per iteration
+    np.testing.assert_allclose(mine, theirs[31::32])  # the same memory, counted in characters
+    assert mine[311] == pytest.approx(50 + 73 * 0.999 ** (312 * 32))  # the start is forgotten per character
+    with pytest.raises(ValueError, match="window must be a positive integer"):
+        window_means([1.0], 0)
+
+
+def test_a_shipped_run_is_determined_by_its_seed():
+    config = dict(LONG_SETTINGS, model="LSTM", lr=0.05, iterations=6, window=3, at_chars=[1600, 10**9])
+    first, again = training_curve(config, 7), training_curve(config, 7)
+    assert first == again and first != training_curve(config, 8)
+    assert len(first["loss"]) == len(first["saturated"]) == len(first["source_smooth"]) == 2
+    assert first["source_smooth_at"] == [first["source_smooth_at"][0], first["source_smooth"][-1]]
+    with pytest.raises(ValueError, match="model must be one of"):
+        training_curve(dict(config, model="GRU"), 0)
+
+
+def test_the_learning_rate_sweep_reproduces_one_run():
+    """One shipped run of 02_learning_rate (η = 0.05, seed 0: 1000 iterations, a few seconds) re-run
+    and compared number by number with results/02_learning_rate.json."""
+    sweep = next(s for s in SWEEPS if s.name == "learning_rate")
+    index = [config["lr"] for config in sweep.configs].index(0.05)
+    fresh = reproduce(sweep, index, sweep.seeds[0], rtol=1e-5, atol=1e-7)
+    assert len(fresh["loss"]) == 20
+
+
+@pytest.mark.parametrize("model", ["RNN", "LSTM"])
+def test_the_long_runs_reproduce_their_first_windows(model):
+    """The long runs of 02_rnn_lstm cost a minute each: re-run the first 300 iterations of seed 0
+    and compare them with the first windows shipped (a window's numbers do not depend on later ones)."""
+    sweep = next(s for s in SWEEPS if s.name == "rnn_lstm")
+    index = [config["model"] for config in sweep.configs].index(model)
+    config = dict(sweep.configs[index], **sweep.fixed, iterations=300)
+    config.pop("at_chars", None)
+    fresh = training_curve(config, sweep.seeds[0])
+    shipped = next(run["result"] for run in runs_of(load_results(sweep), index) if run["seed"] == sweep.seeds[0])
+    for key, values in fresh.items():
+        np.testing.assert_allclose(values, shipped[key][:len(values)], rtol=1e-5, atol=1e-7, err_msg=key)
