@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+# One core, as the sweeps are meant to run: numpy's BLAS too (lecture 02's numpy RNN ran 16 times
+# slower with two BLAS threads fighting another process on a 2-core machine). Set before numpy loads.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 from lecture_utils.course import LECTURES
 from lecture_utils.experiments import RESULTS_DIR, Sweep, run_sweep
