@@ -18,8 +18,8 @@ import sys
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
-from lecture_utils.course import LECTURES
-from lecture_utils.experiments import RESULTS_DIR, Sweep, run_sweep
+from lecture_utils.course import LECTURES  # noqa: E402 (after the thread settings)
+from lecture_utils.experiments import RESULTS_DIR, Sweep, run_sweep  # noqa: E402
 
 
 def declared_sweeps() -> list[Sweep]:
