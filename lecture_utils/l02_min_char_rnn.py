@@ -707,11 +707,59 @@ def training_curve(config: dict, seed: int) -> dict:
     return result
 
 
-def spread(values, digits: int = 1) -> str:
+def spread(values, digits: int = 1, *, each: bool = False) -> str:
     """Every seed's value summarised as «median [lower quartile–upper quartile]», decimal commas:
-    ``spread([55.6, 56.2, 54.8, 55.8, 56.9])`` is «55,8 [55,6–56,2]»."""
+    ``spread([55.6, 56.2, 54.8, 55.8, 56.9])`` is «55,8 [55,6–56,2]». ``each=True`` adds every value in
+    seed order (quartiles of five seeds hide the extremes): «55,8 [55,6–56,2] (55,6 56,2 54,8 55,8 56,9)»."""
     median, low, high = median_iqr(values)
-    return f"{number(median, digits)} [{number(low, digits)}–{number(high, digits)}]"
+    text = f"{number(median, digits)} [{number(low, digits)}–{number(high, digits)}]"
+    if each:
+        text += " (" + " ".join(number(float(v), digits) for v in np.ravel(values)) + ")"
+    return text
+
+
+TOP_K_SCORES = np.array([2.0, 0.5, 1.5, -1.0, 1.0, 0.0])
+"""The scores on which :func:`check_top_k` tries a student's top-k sampler (k = 3: ids 0, 2 and 4)."""
+
+
+def top_k_distribution(scores, k: int) -> np.ndarray:
+    """softmax(scores) with all but the ``k`` most probable ids set to 0, renormalised to sum 1."""
+    scores = np.asarray(scores, dtype=float)
+    if not 1 <= k <= scores.size:
+        raise ValueError(f"k must be in 1..{scores.size}, got {k}")
+    p = np.exp(scores - scores.max())
+    keep = np.argsort(-scores, kind="stable")[:k]
+    out = np.zeros_like(p)
+    out[keep] = p[keep]
+    return out / out.sum()
+
+
+def check_top_k(sample_top_k, k: int = 3, draws: int = 3000) -> bool:
+    """Lecture 02, exercise 4: ``sample_top_k(scores, k, rng)`` must return one id drawn from the ``k``
+    most probable ids of ``softmax(scores)`` in proportion to their renormalised probabilities. Draws
+    ``draws`` ids on :data:`TOP_K_SCORES` and tests their frequencies (:func:`check_distribution`)."""
+    from lecture_utils.exercises import CheckFailed, check_distribution, unsolved
+
+    name = f"top-{k}"
+    rng = np.random.default_rng(0)
+    samples = []
+    for _ in range(draws):
+        try:
+            drawn = sample_top_k(TOP_K_SCORES.copy(), k, rng)
+        except ValueError as error:
+            if "sum to 1" in str(error):
+                raise CheckFailed(f"{name}: вероятности k символов не нормированы: после обнуления "
+                                  "остальных разделите их на сумму, чтобы она стала 1") from error
+            raise
+        if unsolved(drawn):
+            return check_distribution(name, None, top_k_distribution(TOP_K_SCORES, k))
+        if np.ndim(drawn) != 0:
+            raise CheckFailed(f"{name}: функция должна вернуть один номер символа, а вернула {drawn!r}")
+        samples.append(int(drawn))
+    if len(set(samples)) == 1:
+        raise CheckFailed(f"{name}: все {draws} выборок — символ {samples[0]}: это жадный выбор (argmax), "
+                          "а нужен случайный выбор среди k самых вероятных")
+    return check_distribution(name, samples, top_k_distribution(TOP_K_SCORES, k))
 
 
 LONG_SETTINGS = {"hidden_size": 100, "seq_length": 25, "batch_size": 32, "dtype": "float32", "clip": 5.0}

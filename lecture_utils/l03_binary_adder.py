@@ -344,9 +344,7 @@ def silenced_forward(params: dict[str, np.ndarray], x: np.ndarray, units: Sequen
     """:func:`forward_batch` with the hidden ``units`` held at 0 at every step (an ablation: they reach
     neither the output nor the next step)."""
     hidden = check_params(params)
-    units = [int(u) for u in units]
-    if any(not 0 <= u < hidden for u in units):
-        raise ValueError(f"units must be hidden units 0..{hidden - 1}, got {units}")
+    units = _hidden_units(units, hidden)
     batch, steps, _ = x.shape
     states = np.empty((batch, steps, hidden))
     s = np.zeros((batch, hidden))
@@ -357,9 +355,47 @@ def silenced_forward(params: dict[str, np.ndarray], x: np.ndarray, units: Sequen
     return states, sigmoid(states @ params["V"] + params["c"])
 
 
-def bit_error_by_position(params, x, y, units: Sequence[int] = ()) -> np.ndarray:
-    """The share of wrong output bits at each position over the batch (with ``units`` silenced)."""
-    _, probs = silenced_forward(params, x, units)
+def _hidden_units(units, hidden: int) -> list[int]:
+    units = [int(u) for u in units]
+    if any(not 0 <= u < hidden for u in units):
+        raise ValueError(f"units must be hidden units 0..{hidden - 1}, got {units}")
+    return units
+
+
+def recurrence_cut_forward(params: dict[str, np.ndarray], x: np.ndarray, units: Sequence[int] = (),
+                           fill=None):
+    """:func:`forward_batch` with only the **recurrent path** of the hidden ``units`` cut: the carried
+    state ``s_{t-1}`` of those units that feeds ``W`` is replaced by ``fill`` (one value per unit, e.g.
+    its mean activation; ``None``: 0) at every step ``t >= 1``. The units still reach the output on their
+    own step, and ``s_{-1} = 0`` stays as it is (position 0 receives no carry)."""
+    hidden = check_params(params)
+    units = _hidden_units(units, hidden)
+    fill = np.zeros(len(units)) if fill is None else np.broadcast_to(np.asarray(fill, dtype=float),
+                                                                      (len(units),))
+    batch, steps, _ = x.shape
+    states = np.empty((batch, steps, hidden))
+    s = np.zeros((batch, hidden))
+    for t in range(steps):
+        carried = s.copy()
+        if t > 0:
+            carried[:, units] = fill
+        s = sigmoid(x[:, t] @ params["U"] + carried @ params["W"] + params["b"])
+        states[:, t] = s
+    return states, sigmoid(states @ params["V"] + params["c"])
+
+
+def bit_error_by_position(params, x, y, units: Sequence[int] = (), *, fill="mean") -> np.ndarray:
+    """The share of wrong output bits at each position over the batch, with the recurrent path of
+    ``units`` cut (:func:`recurrence_cut_forward`): their carried state is replaced by the unit's mean
+    activation over ``x`` in the intact net (``fill="mean"``, mean-ablation), by 0 (``fill=0``) or by
+    the given values."""
+    units = _hidden_units(units, check_params(params))
+    if isinstance(fill, str):
+        if fill != "mean":
+            raise ValueError(f"fill must be 'mean', a number or one value per unit, got {fill!r}")
+        states, _ = forward_batch(params, x)
+        fill = states.reshape(-1, states.shape[-1]).mean(axis=0)[units]
+    _, probs = recurrence_cut_forward(params, x, units, fill)
     return ((probs[..., 0] >= 0.5) != (y[..., 0] >= 0.5)).mean(axis=0)
 
 
@@ -433,7 +469,8 @@ def train_sgd(loss: str, lr: float, seed: int, *, hidden: int = 16, width: int =
 def loss_comparison_run(config: dict, seed: int) -> dict:
     """One run of the shipped BCE/MSE sweep: :func:`train_sgd` with ``config['loss']`` at ``config['lr']``,
     then the trained net measured: carry chains up to 30 positions, the state map with input (1, 0) from
-    both carry states, and an ablation of its two units most correlated with the carry.
+    both carry states (and with input (0, 1)), and an ablation of the recurrent path of its two units most
+    correlated with the carry.
 
     Plain numbers only (see :mod:`lecture_utils.experiments`); deterministic given the seed.
     """
@@ -464,12 +501,16 @@ def loss_comparison_run(config: dict, seed: int) -> dict:
                           config["chain_width"])
         for k in range(1, config["chain_width"] - 1)]
     # the state map with input (1, 0): does each carry state stay where it is?
-    states, outputs = state_map(params, [1.0, 0.0], carry_states(params), config["map_steps"])
-    result["map_distance_end"] = float(np.linalg.norm(states[-1, 0] - states[-1, 1]))
-    result["map_change_end"] = float(np.abs(states[-1] - states[-2]).max())
-    result["map_right_steps"] = [int(np.argmin(np.r_[outputs[:, 0] < 0.5, False])),   # carry: sum bit 0
-                                 int(np.argmin(np.r_[outputs[:, 1] >= 0.5, False]))]  # no carry: sum bit 1
-    # ablation: silence the two units most correlated with the carry, and pairs of other units
+    # (and the same with input (0, 1): a carry chain passes through both)
+    for suffix, x_step in (("", [1.0, 0.0]), ("_01", [0.0, 1.0])):
+        states, outputs = state_map(params, x_step, carry_states(params), config["map_steps"])
+        result["map_distance_end" + suffix] = float(np.linalg.norm(states[-1, 0] - states[-1, 1]))
+        result["map_change_end" + suffix] = float(np.abs(states[-1] - states[-2]).max())
+        result["map_right_steps" + suffix] = [
+            int(np.argmin(np.r_[outputs[:, 0] < 0.5, False])),    # carry: sum bit 0
+            int(np.argmin(np.r_[outputs[:, 1] >= 0.5, False]))]   # no carry: sum bit 1
+    # ablation: cut the recurrent path of the two units most correlated with the carry (their carried
+    # state feeding W replaced by the unit's mean activation), and of pairs of other units
     x_all, y_all = encode_pairs(*(g.ravel() for g in np.meshgrid(np.arange(max_value), np.arange(max_value))),
                                 width)
     corr = carry_correlation(params, x_all)
@@ -480,8 +521,8 @@ def loss_comparison_run(config: dict, seed: int) -> dict:
     result["carry_units"] = carry_units
     result["carry_unit_r"] = [round(float(corr[u]), 6) for u in carry_units]
     result["error_intact"] = bit_error_by_position(params, x_all, y_all).tolist()
-    result["error_carry_silenced"] = bit_error_by_position(params, x_all, y_all, carry_units).tolist()
-    result["error_others_silenced"] = np.mean(
+    result["error_carry_cut"] = bit_error_by_position(params, x_all, y_all, carry_units).tolist()
+    result["error_others_cut"] = np.mean(
         [bit_error_by_position(params, x_all, y_all, units) for units in controls], axis=0).tolist()
     return result
 
@@ -493,8 +534,8 @@ LOSS_CONFIGS = (
     {"loss": "bce", "lr": 0.025},
 )
 """BCE and MSE at the lecture's learning rate 0.1, and each at the step that matches the other: MSE's
-gradient is BCE's times ŷ(1−ŷ) ≤ 1/4, so MSE at 0.4 takes at most BCE's step at 0.1, and BCE at 0.025
-at least MSE's at 0.1."""
+gradient is BCE's times ŷ(1−ŷ) ≤ 1/4, step by step, so each step's term of MSE's gradient at 0.4 is at
+most BCE's at 0.1, and BCE's at 0.025 at least MSE's at 0.1."""
 
 LOSS_SETTINGS = {"hidden": 16, "width": 8, "max_value": 128, "iterations": 10_000, "eval_every": 50,
                  "watch_seed": 44, "watch_pairs": 1024, "saturation": 0.05, "position_level": 0.05,
@@ -502,7 +543,8 @@ LOSS_SETTINGS = {"hidden": 16, "width": 8, "max_value": 128, "iterations": 10_00
                  "control_pairs": 10}
 """The lecture's protocol (16 units, pairs below 128, 10,000 iterations, a check every 50 on the 1,024
 pairs drawn with seed 44) and the measurements of the trained net: chains of 1..30 propagate positions
-in 32-bit pairs (300 pairs per length), 100 steps of the state map, 10 control pairs of silenced units."""
+in 32-bit pairs (300 pairs per length), 100 steps of the state map, 10 control pairs of units whose
+recurrent path is cut."""
 
 SWEEPS = [Sweep(lecture=3, name="loss_step", function="lecture_utils.l03_binary_adder:loss_comparison_run",
                 configs=LOSS_CONFIGS, seeds=tuple(range(10)), fixed=LOSS_SETTINGS)]

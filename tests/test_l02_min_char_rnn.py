@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import lecture_utils as lu
+from lecture_utils.exercises import CheckFailed
 from lecture_utils.experiments import load_results, reproduce, runs_of
 from lecture_utils.l02_min_char_rnn import (
     LONG_SETTINGS,
@@ -16,10 +17,13 @@ from lecture_utils.l02_min_char_rnn import (
     CharTrainer,
     NumpyLSTM,
     NumpyRNN,
+    check_top_k,
     grad_check,
     sample_ids,
     sample_text,
     source_smoothing,
+    spread,
+    top_k_distribution,
     training_curve,
     window_means,
 )
@@ -716,3 +720,62 @@ def test_the_long_runs_reproduce_their_first_windows(model):
     shipped = next(run["result"] for run in runs_of(load_results(sweep), index) if run["seed"] == sweep.seeds[0])
     for key, values in fresh.items():
         np.testing.assert_allclose(values, shipped[key][:len(values)], rtol=1e-5, atol=1e-7, err_msg=key)
+
+
+# ------------------------------------------------------------------ exercise 4's check, both ways
+
+
+def test_check_top_k_passes_the_reference_solution(lecture, capsys):
+    assert check_top_k(lecture["sample_top_k"]) is True
+    assert "top-3: верно (χ²" in capsys.readouterr().out
+
+
+def test_check_top_k_names_typical_mistakes(lecture):
+    softmax = lecture["softmax"]
+
+    def greedy(scores, k, rng):
+        return int(np.argmax(scores))
+
+    def not_renormalised(scores, k, rng):  # the others set to 0, the k kept as they are
+        p = softmax(scores)
+        p[np.argsort(p)[:-k]] = 0
+        return int(rng.choice(len(p), p=p))
+
+    def every_id(scores, k, rng):  # k forgotten
+        return int(rng.choice(len(scores), p=softmax(scores)))
+
+    with pytest.raises(CheckFailed, match=r"top-3: все 3\u202f?000 выборок — символ 0: это жадный выбор"):
+        check_top_k(greedy)
+    with pytest.raises(CheckFailed, match="top-3: вероятности k символов не нормированы"):
+        check_top_k(not_renormalised)
+    with pytest.raises(CheckFailed, match=r"top-3: исход \d выпал \d+ раз, а его вероятность 0"):
+        check_top_k(every_id)
+    with pytest.raises(CheckFailed, match="должна вернуть один номер символа"):
+        check_top_k(lambda scores, k, rng: np.array([0, 2]))
+
+
+def test_top_k_distribution_and_spread_with_every_seed():
+    np.testing.assert_allclose(top_k_distribution([0.0, 2.0, 1.0], 2),
+                               np.r_[0, np.exp(2), np.exp(1)] / (np.exp(2) + np.exp(1)))
+    with pytest.raises(ValueError, match="k must be in 1..3"):
+        top_k_distribution([0.0, 2.0, 1.0], 4)
+    assert spread([55.6, 56.2, 54.8, 55.8, 56.9], each=True) == "55,8 [55,6–56,2] (55,6 56,2 54,8 55,8 56,9)"
+
+
+def test_the_students_edition_leaves_exercise_4_unsolved(tmp_path, capsys):
+    """With the solution replaced by a placeholder (tools/student.py), sample_top_k returns None and
+    the check says «не решено» instead of failing."""
+    import importlib.util
+    import json
+
+    from .conftest import ROOT
+    spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
+    student = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(student)
+    edition = student.student_notebook(json.loads(LECTURE.read_text(encoding="utf-8")), LECTURE.name)
+    path = tmp_path / LECTURE.name
+    path.write_text(json.dumps(edition, ensure_ascii=False), encoding="utf-8")
+    unsolved = teach_namespace(path)
+    assert unsolved["sample_top_k"](np.zeros(4), 2, np.random.default_rng(0)) is None
+    assert check_top_k(unsolved["sample_top_k"]) is False
+    assert "top-3: не решено" in capsys.readouterr().out

@@ -324,6 +324,46 @@ def test_silencing_no_unit_is_the_forward_pass_and_silencing_all_leaves_the_bias
         ba.silenced_forward(params, x, [5])
 
 
+def test_cutting_the_recurrent_path_replaces_only_the_carried_state():
+    rng = np.random.default_rng(3)
+    params = random_params(rng, hidden=5)
+    x, y = ba.encode_pairs(rng.integers(0, 128, 12), rng.integers(0, 128, 12), 8)
+    states, probs = ba.recurrence_cut_forward(params, x)            # nothing cut: the forward pass
+    np.testing.assert_allclose(probs, ba.forward_batch(params, x)[1], rtol=1e-12)
+    fill = np.array([0.3, 0.7])
+    states, probs = ba.recurrence_cut_forward(params, x, [1, 3], fill)
+    # by hand: s_{-1} = 0 untouched, then units 1 and 3 of the carried state replaced by the fill
+    s = np.zeros((len(x), 5))
+    for t in range(8):
+        carried = s.copy()
+        if t > 0:
+            carried[:, [1, 3]] = fill
+        s = ba.sigmoid(x[:, t] @ params["U"] + carried @ params["W"] + params["b"])
+        np.testing.assert_allclose(states[:, t], s, rtol=1e-12)     # the unit still reaches the output
+    np.testing.assert_allclose(probs, ba.sigmoid(states @ params["V"] + params["c"]), rtol=1e-12)
+    intact = ba.bit_error_by_position(params, x, y)
+    cut = ba.bit_error_by_position(params, x, y, [1, 3])
+    assert cut[0] == intact[0]                                      # position 0 receives no carry
+    mean = ba.forward_batch(params, x)[0].reshape(-1, 5).mean(axis=0)[[1, 3]]
+    np.testing.assert_array_equal(cut, ba.bit_error_by_position(params, x, y, [1, 3], fill=mean))
+    assert ba.bit_error_by_position(params, x, y, [1, 3], fill=0).shape == (8,)
+    with pytest.raises(ValueError, match="fill must be 'mean'"):
+        ba.bit_error_by_position(params, x, y, [1], fill="median")
+    with pytest.raises(ValueError, match="hidden units 0..4"):
+        ba.recurrence_cut_forward(params, x, [7])
+
+
+def test_shipped_ablation_leaves_position_0_and_both_state_maps_hold():
+    from lecture_utils.experiments import load_results
+    shipped = load_results(ba.SWEEPS[0])
+    for run in shipped["runs"]:
+        result = run["result"]
+        assert result["error_carry_cut"][0] == result["error_others_cut"][0] == 0
+        assert result["map_right_steps"] == [100, 100]
+    held_01 = [run["result"]["map_right_steps_01"] == [100, 100] for run in shipped["runs"]]
+    assert sum(held_01) >= 0.9 * len(held_01)
+
+
 def test_carry_correlation_is_pearson():
     rng = np.random.default_rng(2)
     params = random_params(rng, hidden=4)
