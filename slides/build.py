@@ -34,6 +34,8 @@ TEMPLATE_NAME = "course"
 SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
 MATHJAX_PARTS = ["MathJax.js", "config", "extensions", "jax/input/TeX", "jax/output/CommonHTML",
                  "jax/element", "localization/en", "fonts/HTML-CSS/TeX/woff"]
+HIDE_CELL = ("hide-cell",)
+HIDE_INPUT = ("hide-input",)
 IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 
 
@@ -71,6 +73,11 @@ def exporter() -> SlidesExporter:
     config.SlidesExporter.require_js_url = "vendor/require.js"
     config.SlidesExporter.jquery_url = "vendor/jquery.min.js"
     config.SlidesExporter.mathjax_url = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+    # scaffolding stays in the notebook and off the slides: a cell tagged `hide-cell` is dropped
+    # (plotting code whose figure the next cell shows), `hide-input` keeps only the output
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = list(HIDE_CELL)
+    config.TagRemovePreprocessor.remove_input_tags = list(HIDE_INPUT)
     slides = SlidesExporter(config=config)
     loaded = Path(slides.template.filename).resolve()
     expected = TEMPLATES / TEMPLATE_NAME / "index.html.j2"
