@@ -95,7 +95,8 @@ def test_deck_starts_on_its_title_and_renders_math(notebook, reports):
     report = reports(notebook)
     assert not report.errors, report.errors
     nb = nbformat.read(notebook, as_version=4)
-    slide_types = [cell.metadata["slideshow"]["slide_type"] for cell in nb.cells]
+    shown = [cell for cell in nb.cells if not set(cell.metadata.get("tags", [])) & set(deck_build.HIDE_CELL)]
+    slide_types = [cell.metadata["slideshow"]["slide_type"] for cell in shown]
     assert report.slides == slide_types.count("slide")
     assert report.measured == slide_types.count("slide") + slide_types.count("subslide"), \
         "every sub-slide is measured"
@@ -186,3 +187,19 @@ def test_check_deck_command_fails_on_a_bad_deck(tmp_path):
     assert "00_bad slide #/1/1 (cell 4):" in result.stdout and "too wide" in result.stdout
     for url in REMOTE:
         assert f"remote request {url}" in result.stdout
+
+
+def test_scaffolding_tags_keep_code_off_the_slides():
+    """A cell tagged hide-cell is not in the deck; one tagged hide-input shows its output only."""
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Лекция 0. Проверка", metadata={"slideshow": {"slide_type": "slide"}}),
+        new_code_cell("plotting_scaffold = 1",
+                      metadata={"slideshow": {"slide_type": "subslide"}, "tags": ["hide-cell"]}),
+        new_code_cell("loading_scaffold = 2",
+                      metadata={"slideshow": {"slide_type": "subslide"}, "tags": ["hide-input"]},
+                      outputs=[new_output("stream", name="stdout", text="таблица результатов\n")]),
+        new_code_cell("taught_code = 3", metadata={"slideshow": {"slide_type": "subslide"}}),
+    ])
+    html, _ = deck_build.exporter().from_notebook_node(nb)
+    assert "plotting_scaffold" not in html and "loading_scaffold" not in html
+    assert "таблица результатов" in html and "taught_code" in html
