@@ -35,6 +35,7 @@ SLIDE_WIDTH, SLIDE_HEIGHT = 1280, 720
 MATHJAX_PARTS = ["MathJax.js", "config", "extensions", "jax/input/TeX", "jax/output/CommonHTML",
                  "jax/element", "localization/en", "fonts/HTML-CSS/TeX/woff"]
 HIDE_CELL = ("hide-cell",)
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDE_INPUT = ("hide-input",)
 IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 
@@ -109,10 +110,19 @@ def title_of(notebook, path: Path | None = None) -> str:
     return notebook.cells[0].source.splitlines()[0].lstrip("# ").strip()
 
 
+def prepare(notebook):
+    """The notebook as the deck shows it: nbgrader's solution markers are for tools/student.py, not
+    for the audience, so their lines are dropped (the tags are handled by the exporter)."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.source = "\n".join(line for line in cell.source.split("\n") if line.strip() not in SOLUTION_MARKERS)
+    return notebook
+
+
 def build_deck(path: Path, out: Path, slides: SlidesExporter | None = None) -> Path:
     """Write the deck of the notebook at `path` to `out`/<name>.slides.html and return its path."""
     slides = slides or exporter()
-    notebook = nbformat.read(path, as_version=4)
+    notebook = prepare(nbformat.read(path, as_version=4))
     body, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
     deck = out / f"{path.stem}.slides.html"
     deck.write_text(embed_figures(body, path.parent), encoding="utf-8")

@@ -199,7 +199,10 @@ def test_scaffolding_tags_keep_code_off_the_slides():
                       metadata={"slideshow": {"slide_type": "subslide"}, "tags": ["hide-input"]},
                       outputs=[new_output("stream", name="stdout", text="таблица результатов\n")]),
         new_code_cell("taught_code = 3", metadata={"slideshow": {"slide_type": "subslide"}}),
+        new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 4\n    ### END SOLUTION",
+                      metadata={"slideshow": {"slide_type": "subslide"}}),
     ])
-    html, _ = deck_build.exporter().from_notebook_node(nb)
+    html, _ = deck_build.exporter().from_notebook_node(deck_build.prepare(nb))
     assert "plotting_scaffold" not in html and "loading_scaffold" not in html
     assert "таблица результатов" in html and "taught_code" in html
+    assert "SOLUTION" not in html and "return" in html  # the markers are the student edition's, not the deck's
