@@ -36,6 +36,7 @@ MATHJAX_PARTS = ["MathJax.js", "config", "extensions", "jax/input/TeX", "jax/out
                  "jax/element", "localization/en", "fonts/HTML-CSS/TeX/woff"]
 HIDE_CELL = ("hide-cell",)
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+TEST_MARKER = "# NBVAL_"  # nbval's markers (# NBVAL_CHECK_OUTPUT) are for the tests, not for the audience
 HIDE_INPUT = ("hide-input",)
 IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 
@@ -111,11 +112,12 @@ def title_of(notebook, path: Path | None = None) -> str:
 
 
 def prepare(notebook):
-    """The notebook as the deck shows it: nbgrader's solution markers are for tools/student.py, not
-    for the audience, so their lines are dropped (the tags are handled by the exporter)."""
+    """The notebook as the deck shows it: nbgrader's solution markers (for tools/student.py) and nbval's
+    test markers are not for the audience, so their lines are dropped (the tags are handled by the exporter)."""
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.source = "\n".join(line for line in cell.source.split("\n") if line.strip() not in SOLUTION_MARKERS)
+            cell.source = "\n".join(line for line in cell.source.split("\n")
+                                     if line.strip() not in SOLUTION_MARKERS and not line.startswith(TEST_MARKER))
     return notebook
 
 

@@ -199,10 +199,20 @@ def test_scaffolding_tags_keep_code_off_the_slides():
                       metadata={"slideshow": {"slide_type": "subslide"}, "tags": ["hide-input"]},
                       outputs=[new_output("stream", name="stdout", text="таблица результатов\n")]),
         new_code_cell("taught_code = 3", metadata={"slideshow": {"slide_type": "subslide"}}),
-        new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 4\n    ### END SOLUTION",
+        new_code_cell("# NBVAL_CHECK_OUTPUT\ndef f():\n    ### BEGIN SOLUTION\n    return 4\n    ### END SOLUTION",
                       metadata={"slideshow": {"slide_type": "subslide"}}),
     ])
     html, _ = deck_build.exporter().from_notebook_node(deck_build.prepare(nb))
     assert "plotting_scaffold" not in html and "loading_scaffold" not in html
     assert "таблица результатов" in html and "taught_code" in html
     assert "SOLUTION" not in html and "return" in html  # the markers are the student edition's, not the deck's
+    assert "NBVAL" not in html  # nor the tests'
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_test_or_solution_marker_reaches_a_slide(notebook):
+    deck = SLIDES / f"{notebook.stem}.slides.html"
+    assert deck.exists(), f"{deck} is missing: run `make slides`"
+    html = deck.read_text(encoding="utf-8")
+    for marker in ("NBVAL_", "BEGIN SOLUTION", "END SOLUTION"):
+        assert marker not in html, f"{deck.name} shows {marker!r} on a slide"
