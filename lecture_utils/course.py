@@ -24,8 +24,7 @@ class Lecture:
 
 
 LECTURES: tuple[Lecture, ...] = (
-    Lecture(1, "01_rnn_theory", "Рекуррентные сети: теория", "l01_theory",
-            models=("lecture_utils.models:LastStepClassifier",)),
+    Lecture(1, "01_rnn_theory", "Рекуррентные сети: теория", "l01_theory"),
     Lecture(2, "02_min_char_rnn", "min-char-rnn: символьная RNN на numpy", "l02_min_char_rnn",
             datasets=("karamazov_ru",)),
     Lecture(3, "03_binary_addition", "Двоичное сложение рекуррентной сетью на numpy", "l03_binary_adder"),

@@ -5,7 +5,8 @@
   ``model.config`` (declared once, by the signature) and checkpoints can rebuild the class;
 * :func:`num_parameters`, :func:`eval_mode`, :func:`device_of`, :func:`set_forget_bias`;
 * :class:`CharRNN` -- embedding -> recurrent layers -> scores over a vocabulary (lectures 04, 05);
-* :class:`LastStepClassifier` -- a recurrent layer read out at the last step (lecture 01).
+* :class:`LastStepClassifier` -- a recurrent layer read out at the last step (no lecture uses it since
+  lecture 01 moved to the adding problem).
 """
 from __future__ import annotations
 

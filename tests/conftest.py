@@ -1,6 +1,9 @@
-"""Shared fixtures: notebooks of the course, a throwaway data cache, and the names the torch tests train on."""
+"""Shared fixtures: notebooks of the course, a throwaway data cache, the student edition's tool, and the
+names the torch tests train on."""
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -24,6 +27,29 @@ def linked_images(notebooks=NOTEBOOKS) -> list[tuple[Path, str]]:
                 if not re.match(r"^(https?:|data:|attachment:)", link):
                     links.append((notebook, link))
     return links
+
+
+def student_tool():
+    """tools/student.py (a script, not a package module), loaded once."""
+    global _STUDENT
+    if _STUDENT is None:
+        spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
+        _STUDENT = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(_STUDENT)
+    return _STUDENT
+
+
+_STUDENT = None
+
+
+def student_teach_namespace(notebook: Path, tmp_path: Path) -> dict:
+    """The `teach` cells of ``notebook``'s student edition (solutions replaced by placeholders), run."""
+    from lecture_utils.teach import teach_namespace
+
+    edition = student_tool().student_notebook(json.loads(notebook.read_text(encoding="utf-8")), notebook.name)
+    path = tmp_path / notebook.name
+    path.write_text(json.dumps(edition, ensure_ascii=False), encoding="utf-8")
+    return teach_namespace(path)
 
 
 @pytest.fixture

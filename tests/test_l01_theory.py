@@ -198,33 +198,32 @@ def test_the_adding_sweeps_compare_one_protocol():
 # --- the shipped sweeps reproduce ------------------------------------------------------------------
 
 
-def test_the_shortest_sweep_reproduces_one_configuration_exactly():
+@pytest.fixture
+def one_thread():
+    """make experiments runs sweeps on one torch thread; a reproduction does the same."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_the_shortest_sweep_reproduces_one_configuration_exactly(one_thread):
     """One configuration of 01_adding_t020 (the GRU's, which stops early) re-run in full, all five
     seeds as one computation as make experiments ran it: every stored number comes back."""
     sweep = next(s for s in l01_theory.SWEEPS if s.configs[0]["steps"] == 20)
     gru = list(l01_theory.ADDING_MODELS).index("GRU")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        fresh = experiments.reproduce(sweep, gru, sweep.seeds[0], rtol=1e-5, atol=1e-7)
-    finally:
-        torch.set_num_threads(threads)
+    fresh = experiments.reproduce(sweep, gru, sweep.seeds[0], rtol=1e-5, atol=1e-7)
     assert fresh["solved_at"] is not None
 
 
 @pytest.mark.parametrize("steps", [50, 100])
-def test_the_longer_sweeps_reproduce_their_first_updates(steps):
+def test_the_longer_sweeps_reproduce_their_first_updates(steps, one_thread):
     """The T = 50 and T = 100 sweeps cost minutes per configuration, so the test re-runs the first
     300 updates of the tanh RNN's five seeds and compares the held-out curve with the stored one."""
     sweep = next(s for s in l01_theory.SWEEPS if s.configs[0]["steps"] == steps)
     shipped = experiments.load_results(sweep)
     config = dict(sweep.configs[0], **dict(sweep.fixed, budget=300))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        fresh = l01_theory.train_adding(config, sweep.seeds)
-    finally:
-        torch.set_num_threads(threads)
+    fresh = l01_theory.train_adding(config, sweep.seeds)
     for run, stored in zip(fresh, experiments.runs_of(shipped, 0)):
         points = len(run["curve"])
         np.testing.assert_allclose(run["curve"], stored["result"]["curve"][:points], rtol=1e-4, atol=1e-6)

@@ -765,17 +765,9 @@ def test_top_k_distribution_and_spread_with_every_seed():
 def test_the_students_edition_leaves_exercise_4_unsolved(tmp_path, capsys):
     """With the solution replaced by a placeholder (tools/student.py), sample_top_k returns None and
     the check says «не решено» instead of failing."""
-    import importlib.util
-    import json
+    from .conftest import student_teach_namespace
 
-    from .conftest import ROOT
-    spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
-    student = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(student)
-    edition = student.student_notebook(json.loads(LECTURE.read_text(encoding="utf-8")), LECTURE.name)
-    path = tmp_path / LECTURE.name
-    path.write_text(json.dumps(edition, ensure_ascii=False), encoding="utf-8")
-    unsolved = teach_namespace(path)
+    unsolved = student_teach_namespace(LECTURE, tmp_path)
     assert unsolved["sample_top_k"](np.zeros(4), 2, np.random.default_rng(0)) is None
     assert check_top_k(unsolved["sample_top_k"]) is False
     assert "top-3: не решено" in capsys.readouterr().out

@@ -4,8 +4,6 @@ torch; and each exercise check, passing the reference solution and naming what i
 from __future__ import annotations
 
 import copy
-import importlib.util
-import json
 import math
 
 import numpy as np
@@ -30,7 +28,7 @@ from lecture_utils.sampling import generate_names
 from lecture_utils.teach import teach_namespace
 from lecture_utils.training import fit, padded_token_loss
 
-from .conftest import NAMES, ROOT
+from .conftest import NAMES, ROOT, student_teach_namespace
 
 NOTEBOOK = ROOT / "notebooks" / "04_name_generation.ipynb"
 
@@ -326,13 +324,7 @@ def test_top_k_probabilities_are_the_softmax_of_the_k_highest():
 def test_the_students_edition_runs_the_exercises_unsolved(tmp_path, capsys):
     """With the solutions replaced by placeholders (tools/student.py), the teach cells still run,
     the functions return None and both checks say «не решено» instead of failing."""
-    spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
-    student = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(student)
-    edition = student.student_notebook(json.loads(NOTEBOOK.read_text(encoding="utf-8")), NOTEBOOK.name)
-    path = tmp_path / NOTEBOOK.name
-    path.write_text(json.dumps(edition, ensure_ascii=False), encoding="utf-8")
-    unsolved = teach_namespace(path)
+    unsolved = student_teach_namespace(NOTEBOOK, tmp_path)
     assert unsolved["two_layer_rnn"](torch.zeros(1, 2, 3), torch.nn.RNN(3, 4, num_layers=2)) is None
     assert check_two_layers(unsolved["two_layer_rnn"]) is False
     assert check_top_k(unsolved["sample_top_k"]) is False

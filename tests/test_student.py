@@ -2,17 +2,14 @@
 checks and hints, and runs top to bottom in smoke mode."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, student_tool
 
-spec = importlib.util.spec_from_file_location("student", ROOT / "tools" / "student.py")
-student = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(student)
+student = student_tool()
 
 
 def notebook(*cells):
