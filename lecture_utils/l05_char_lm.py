@@ -11,17 +11,25 @@
 * :func:`correlate` and :func:`best_units` -- Pearson's r of every unit with a feature,
   and the unit that follows each feature most closely;
 * :func:`colour_text_html` -- the text as HTML spans with a background colour per
-  character: inline styles only, so it renders offline in a notebook and in a slide deck.
+  character: inline styles only, so it renders offline in a notebook and in a slide deck;
+* :func:`check_sampler`, :func:`check_own_lstm`, :func:`check_compressed_bytes` -- the checks of
+  the exercises (exercises 1, 4 and 5), tested both ways in tests/test_l05_char_lm.py.
 """
 from __future__ import annotations
 
+import contextlib
 import html
+import io
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from .checks import positive, positive_int, short
+from .exercises import CheckFailed, _not_solved, _passed, _show, check_distribution, unsolved
+from .formatting import number
 from .metrics import scoring_windows
 from .models import CharRNN, check_ids, device_of, eval_mode
 from .sequences import TextWindows, as_id_tensor
@@ -301,3 +309,128 @@ def colour_text_html(text: str, values, *, scale: float | None = None, title: st
     return (f'<div style="max-width:{width_px}px;font-family:monospace;font-size:{font_size}px;'
             f'line-height:1.35;white-space:pre-wrap;overflow-wrap:anywhere;color:black">'
             f'{heading}{"".join(parts)}</div>')
+
+
+# --------------------------------------------------------------------------- exercise checks
+# Each check says «не решено» while the student's function is still the placeholder (it returns
+# None), raises CheckFailed naming what is wrong, or prints «верно» (lecture_utils.exercises).
+
+SAMPLER_LOGITS = (2.0, 1.0, 0.5, 0.0, -1.0)
+"""The scores the sampler check draws from: five ids, the first the most likely."""
+
+SAMPLER_CASES = ((1.0, None), (0.5, None), (2.0, 3))
+"""(temperature, top_k) the sampler check tries: plain, sharpened, flattened and cut to the top 3."""
+
+
+def sampler_probabilities(logits, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
+    """The distribution a sampler with ``temperature`` and ``top_k`` should draw from: softmax of
+    the scores divided by the temperature, with every id outside the ``top_k`` best given 0."""
+    scaled = torch.as_tensor(logits, dtype=torch.float64) / temperature
+    if top_k is not None:
+        kth = torch.topk(scaled, top_k).values[-1]
+        scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+    return torch.softmax(scaled, dim=-1).numpy()
+
+
+def _draws_fit(draws, probabilities) -> bool:
+    """Whether ``draws`` pass the chi-square test against ``probabilities`` (quietly)."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return check_distribution("", draws, probabilities)
+    except CheckFailed:
+        return False
+
+
+def check_sampler(sample_next, draws: int = 4000, seed: int = 0) -> bool:
+    """Exercise 1: ``sample_next(logits, temperature, top_k, generator)`` draws one id per row of
+    ``logits`` (batch, vocab) from softmax(logits / temperature), only among the ``top_k`` best.
+
+    Each case of :data:`SAMPLER_CASES` gets ``draws`` identical rows of :data:`SAMPLER_LOGITS`;
+    the draws are tested against the right distribution (chi-square), and a wrong one is named
+    when it is a typical slip: the argmax, the temperature after softmax, top-k left out."""
+    name = "sample_next"
+    generator = torch.Generator().manual_seed(seed)
+    logits = torch.tensor(SAMPLER_LOGITS)
+    for temperature, top_k in SAMPLER_CASES:
+        case = f"{name}(T = {number(temperature)}, top_k = {top_k})"
+        got = sample_next(logits.expand(draws, -1).clone(), temperature, top_k, generator)
+        if unsolved(got):
+            return _not_solved(name)
+        got = np.asarray(got.detach().cpu() if hasattr(got, "detach") else got).reshape(-1)
+        if got.shape != (draws,):
+            raise CheckFailed(f"{case}: для {number(draws)} строк логитов нужно {number(draws)} номеров (по одному "
+                              f"на строку), получено {number(got.size)}")
+        want = sampler_probabilities(logits, temperature, top_k)
+        if _draws_fit(got, want):
+            continue
+        if len(set(got.tolist())) == 1:
+            why = ("всегда самый вероятный номер: это argmax, а нужно тянуть номер случайно с его вероятностью "
+                   "(torch.multinomial(probs, 1, generator=generator))" if got[0] == int(np.argmax(want))
+                   else f"все {number(draws)} строк получили один и тот же номер {got[0]}: "
+                        "тяните номер для каждой строки")
+            raise CheckFailed(f"{case}: {why}")
+        hints = [(temperature != 1, sampler_probabilities(logits), "температура не действует: делите логиты на T "
+                  "до softmax (вероятности, делённые на T, снова нормируются, и T пропадает)"),
+                 (temperature != 1, sampler_probabilities(logits * temperature),
+                  "логиты умножены на T, а их нужно делить на T"),
+                 (top_k is not None, sampler_probabilities(logits, temperature),
+                  "top-k не применён: до softmax поставьте −inf всем логитам вне k наибольших")]
+        for applies, other, why in hints:
+            if applies and _draws_fit(got, other):
+                raise CheckFailed(f"{case}: {why}")
+        check_distribution(case, got, want)  # raises, naming the outcome furthest off
+    cases = "; ".join(f"T = {number(t)}" + (f", top_k = {k}" if k else "") for t, k in SAMPLER_CASES)
+    return _passed(name, f" ({cases}: по {number(draws)} выборок)")
+
+
+def check_own_lstm(own_nll, model, ids) -> bool:
+    """Exercise 4: ``own_nll(model, ids)`` -- the mean loss (nats per character) of ``ids[1:]``, each
+    predicted from the ids before it, computed with hand-written cells -- equals ``model``'s own
+    (a CharRNN, in eval mode: no dropout)."""
+    name = "own_nll"
+    ids = as_id_tensor(ids, "ids").to(device_of(model))
+    with eval_mode(model), torch.no_grad():
+        got = own_nll(model, ids)
+        if unsolved(got):
+            return _not_solved(name)
+        logits, _ = model(ids[None, :-1])
+        want = F.cross_entropy(logits[0], ids[1:]).item()
+    if not isinstance(got, (int, float, np.number)) and not (hasattr(got, "item") and np.size(got) == 1):
+        raise CheckFailed(f"{name}: ожидалось одно число (средние потери, нат на символ), получено "
+                          f"{type(got).__name__}")
+    value = float(got.item() if hasattr(got, "item") else got)
+    if math.isclose(value, want, rel_tol=1e-4, abs_tol=1e-6):
+        return _passed(name, f" ({_show(round(value, 6))} нат на символ, как у CharRNN)")
+    typical = [(want / math.log(2), "это биты: потери в натах — cross_entropy без деления на ln 2"),
+               (want * (len(ids) - 1), "это сумма по символам, а нужно среднее")]
+    for other, why in typical:
+        if math.isclose(value, other, rel_tol=1e-4):
+            raise CheckFailed(f"{name}: {_show(value)} — {why}")
+    raise CheckFailed(f"{name}: ожидалось {_show(want)} (CharRNN в eval), получено {_show(value)}. Проверьте: "
+                      "слой k — LSTMCell.from_torch(model.rnn, layer=k), вход слоя 1 — выходы слоя 0, "
+                      "логиты — model.head(выходы последнего слоя), цель шага t — ids[t + 1]")
+
+
+def check_compressed_bytes(compressed_bytes) -> bool:
+    """Exercise 5: ``compressed_bytes(nll_nats, n_chars)`` -- the size in bytes of ``n_chars``
+    characters coded by an arithmetic coder with a model whose loss is ``nll_nats`` nats per
+    character: nll / ln 2 bits per character, 8 bits per byte."""
+    name = "compressed_bytes"
+    for nll, n_chars in ((1.3426, 170_759), (math.log(2), 8), (2.5, 1000)):
+        got = compressed_bytes(nll, n_chars)
+        if unsolved(got):
+            return _not_solved(name)
+        value = float(got.item() if hasattr(got, "item") else got)
+        want = nll / math.log(2) * n_chars / 8
+        if math.isclose(value, want, rel_tol=1e-6):
+            continue
+        case = f"{name}({_show(nll)}, {number(n_chars)})"
+        typical = [(nll * n_chars / 8, "потери в натах: переведите в биты (nats_to_bits, деление на ln 2)"),
+                   (want * 8, "это биты, а не байты: в байте 8 бит"),
+                   (want / 1000, "это килобайты: верните байты"), (want / 1024, "это кибибайты: верните байты"),
+                   (nll * n_chars, "наты на весь текст: переведите в биты и разделите на 8")]
+        for other, why in typical:
+            if math.isclose(value, other, rel_tol=1e-6):
+                raise CheckFailed(f"{case}: {_show(value)} — {why}")
+        raise CheckFailed(f"{case}: ожидалось {_show(want)} байт, получено {_show(value)}")
+    return _passed(name)

@@ -11,7 +11,9 @@ The pieces, in the order the lecture uses them:
   for :func:`~lecture_utils.training.fit`;
 * :func:`predict_proba`, :func:`positive_probability` -- probabilities of "positive";
   :class:`AveragedClassifier` -- several models (e.g. of the last epochs) as one;
-* :func:`tfidf_logreg` -- the linear baseline: TF-IDF of word n-grams + logistic regression.
+* :func:`tfidf_logreg` -- the linear baseline: TF-IDF of word n-grams + logistic regression;
+* :func:`check_nb_ratio`, :func:`check_mean_max` -- the checks of exercises 2 and 4, tested both
+  ways in tests/test_l06_sentiment.py.
 """
 from __future__ import annotations
 
@@ -24,13 +26,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import non_negative, non_negative_int, one_of, positive, positive_int, short
+from .exercises import CheckFailed, _not_solved, check_array, unsolved
 from .models import check_ids, device_of, eval_mode, num_parameters, register_model
 from .sequences import LengthBatches, pad_batch, reverse_within
 from .text import PAD, UNK, Vocab, tokenize
 from .training import BatchLoss
 
-__all__ = ["PAD", "UNK", "AveragedClassifier", "ReviewBatches", "SentimentLSTM", "encode_reviews", "pad_batch",
-           "positive_probability", "predict_proba", "review_loss", "reverse_within", "tfidf_logreg"]
+__all__ = ["PAD", "UNK", "AveragedClassifier", "ReviewBatches", "SentimentLSTM", "check_mean_max", "check_nb_ratio",
+           "encode_reviews", "mean_max_features", "nb_log_ratio", "pad_batch", "positive_probability", "predict_proba",
+           "review_loss", "reverse_within", "tfidf_logreg"]
 POOLINGS = ("last", "max")
 
 
@@ -364,3 +368,113 @@ def tfidf_logreg(token_lists: Sequence[Sequence[str]], labels, *, ngram_range=(1
                                  ngram_range=ngram_range, min_df=min_df, sublinear_tf=True)
     classifier = LogisticRegression(C=C, max_iter=max_iter, solver="liblinear")
     return make_pipeline(vectorizer, classifier).fit(list(token_lists), labels)
+
+
+# ------------------------------------------------------------------ exercise checks
+# Each check says «не решено» while the student's code is still the placeholder (it returns
+# None), raises CheckFailed naming what is wrong, or prints «верно» (lecture_utils.exercises).
+
+
+def nb_log_ratio(x, labels, alpha: float = 1.0) -> np.ndarray:
+    """Wang and Manning's (2012) log-count ratio of every feature (column of ``x``, reviews in rows):
+    ``log((p + alpha) / ||p + alpha||_1) - log((q + alpha) / ||q + alpha||_1)``, where ``p`` and ``q``
+    are the feature sums over the positive (label 1) and the negative (label 0) reviews."""
+    labels = np.asarray(labels)
+    p = alpha + np.asarray(x[labels == 1].sum(axis=0), dtype=float).ravel()
+    q = alpha + np.asarray(x[labels == 0].sum(axis=0), dtype=float).ravel()
+    return np.log(p / p.sum()) - np.log(q / q.sum())
+
+
+NB_EXAMPLE = ([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0], [3.0, 0.0, 0.0], [0.0, 2.0, 1.0]], [1, 0, 1, 0])
+"""Four reviews with three features, and their labels: the first check of exercise 2, small enough
+to verify by hand (with alpha = 1, r of the first feature is log(5/9) - log(1/8))."""
+
+
+def check_nb_ratio(nb_ratio, x, labels, alpha: float = 1.0) -> bool:
+    """Exercise 2: ``nb_ratio(x, labels, alpha)`` gives :func:`nb_log_ratio` -- on the small
+    :data:`NB_EXAMPLE` first (a message there is easy to follow by hand), then on ``x, labels``
+    (the lecture's TF-IDF features of the training reviews). Typical slips are named: p and q
+    swapped, no L1 normalisation, no smoothing."""
+    from scipy import sparse
+
+    name = "nb_ratio"
+    example = (sparse.csr_matrix(np.array(NB_EXAMPLE[0])), np.array(NB_EXAMPLE[1]))
+    for where, (features, y) in (("NB_EXAMPLE", example), ("x", (x, np.asarray(labels)))):
+        got = nb_ratio(features, y, alpha)
+        if unsolved(got):
+            return _not_solved(name)
+        got = np.asarray(got.toarray() if hasattr(got, "toarray") else got, dtype=float)
+        if got.ndim == 2 and got.shape[0] == 1:
+            got = got.ravel()              # a (1, n) row, as the sum of a sparse matrix gives it: fine
+        want = nb_log_ratio(features, y, alpha)
+        if got.shape == want.shape and not np.allclose(got, want, rtol=1e-6):
+            p = np.asarray(features[y == 1].sum(axis=0), dtype=float).ravel()
+            q = np.asarray(features[y == 0].sum(axis=0), dtype=float).ravel()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                typical = [(-want, "знак обратный: p — суммы по позитивным отзывам (метка 1), q — по негативным"),
+                           (np.log((p + alpha) / (q + alpha)),
+                            "нет нормировки: разделите p + α и q + α на их суммы (‖·‖₁) до логарифма"),
+                           (np.log(p / p.sum()) - np.log(q / q.sum()), "нет сглаживания: прибавьте α к p и к q")]
+            for other, why in typical:
+                if np.allclose(got, other, rtol=1e-6):
+                    raise CheckFailed(f"{name} на {where}: {why}")
+        check_array(f"{name} на {where}", got, want, rtol=1e-6)
+    return True
+
+
+def mean_max_features(model: SentimentLSTM, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Exercise 4's answer for a one-way ``model``: [max, mean] of its LSTM outputs over each
+    review's own words (padding left out), (batch, 2 * hidden). Dropout as the model's mode has it."""
+    out, _ = model.lstm(model.dropout(model.word_dropout(model.embedding(ids))))
+    real = (torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None])[:, :, None]
+    biggest = out.masked_fill(~real, float("-inf")).max(dim=1).values
+    mean = (out * real).sum(dim=1) / lengths[:, None]
+    return torch.cat([biggest, mean], dim=-1)
+
+
+def check_mean_max(model_class, seed: int = 0) -> bool:
+    """Exercise 4: ``model_class(vocab_size, hidden_size=..., **kwargs)``, a SentimentLSTM whose
+    ``features(ids, lengths)`` is the max and the mean of the LSTM outputs over each review's own
+    words, side by side (either order). Tried on three padded reviews of lengths 5, 2 and 3;
+    typical slips are named: the padding averaged in or maxed over, a sum for the mean, one vector."""
+    name = "features"
+    torch.manual_seed(seed)
+    hidden = 4
+    model = model_class(20, embedding_dim=6, hidden_size=hidden, dropout=0.0).eval()
+    lengths = torch.tensor([5, 2, 3])
+    ids = torch.randint(2, 20, (3, 5)).masked_fill(torch.arange(5)[None, :] >= lengths[:, None], 0)
+    with torch.no_grad():
+        got = model.features(ids, lengths)
+        if unsolved(got):
+            return _not_solved(name)
+        want = mean_max_features(model, ids, lengths)
+        out, _ = model.lstm(model.embedding(ids))
+    got = got.detach() if isinstance(got, torch.Tensor) else torch.as_tensor(np.asarray(got), dtype=torch.float32)
+    if got.shape == (3, hidden):
+        raise CheckFailed(f"{name}: форма (3, {hidden}) — один вектор на отзыв, а нужны два рядом: максимум и "
+                          "среднее, torch.cat([максимум, среднее], dim=-1), форма (batch, 2 · hidden_size)")
+    biggest, mean = want[:, :hidden], want[:, hidden:]
+    if got.shape == want.shape:
+        if torch.allclose(got, torch.cat([mean, biggest], dim=-1), atol=1e-6):
+            want = got                        # the mean first, then the max: as good
+        wrong_mean = {"среднее считает и паддинг: сумму по настоящим словам делите на lengths, а не на ширину "
+                      "батча": out.mean(dim=1),
+                      "вместо среднего сумма: разделите её на длину отзыва (lengths)":
+                      mean * lengths[:, None]}
+        for why, other in wrong_mean.items():
+            if any(torch.allclose(got, torch.cat(pair, dim=-1), atol=1e-6)
+                   for pair in ((biggest, other), (other, biggest))):
+                raise CheckFailed(f"{name}: {why}")
+        if any(torch.allclose(got, torch.cat(pair, dim=-1), atol=1e-6)
+               for pair in ((out.max(dim=1).values, mean), (mean, out.max(dim=1).values))):
+            raise CheckFailed(f"{name}: максимум берётся и по позициям паддинга: поставьте им −inf "
+                              "(masked_fill) до max")
+    if got.shape == want.shape:
+        try:
+            shape = tuple(model(ids, lengths).shape)
+        except RuntimeError as error:
+            shape = f"ошибку ({str(error).splitlines()[0]})"
+        if shape != (3,):
+            raise CheckFailed(f"{name}: model(ids, lengths) даёт {shape}, а нужна форма (3,): self.head должен "
+                              f"принимать 2 · hidden_size = {2 * hidden} чисел")
+    return check_array(name, got, want, rtol=1e-5, atol=1e-6)

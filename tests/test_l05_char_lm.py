@@ -1,7 +1,10 @@
 """Lecture 05: the Anna Karenina model's training, the shipped checkpoint, the notebook's hand-written
-cells, and the unit probe (recorded states equal torch's, features of a known text, correlations)."""
+cells (made, initialised and computing as torch's), the unit probe (recorded states equal torch's, features of
+a known text, correlations), and each exercise check, passing the reference solution and naming what is wrong
+in a typical mistake."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
@@ -10,17 +13,23 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 import lecture_utils as lu
 from lecture_utils import cells
 from lecture_utils.checkpoint import load_checkpoint
 from lecture_utils.data import REGISTRY
+from lecture_utils.exercises import CheckFailed
 from lecture_utils.l05_char_lm import (
     ANNA_MODEL,
     best_units,
+    check_compressed_bytes,
+    check_own_lstm,
+    check_sampler,
     colour_text_html,
     correlate,
     record_states,
+    sampler_probabilities,
     text_features,
     train_char_lm,
 )
@@ -66,6 +75,35 @@ def test_notebook_cells_equal_torch_in_outputs_and_gradients(taught, kind, modul
     for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
         torch.testing.assert_close(getattr(cell, name).grad, getattr(reference, name + "_l0").grad,
                                    atol=1e-5, rtol=0, msg=name)
+
+
+@pytest.mark.parametrize("kind, torch_cell, gates", [("LSTMCell", nn.LSTMCell, 4), ("GRUCell", nn.GRUCell, 3)])
+@pytest.mark.parametrize("input_size, hidden", [(5, 16), (32, 64)])
+def test_notebook_cells_make_and_initialise_their_parameters_as_torch(taught, kind, torch_cell, gates, input_size,
+                                                                      hidden):
+    """The parameters are made in the notebook (GatedCell), not in the package: torch's names and shapes, and
+    torch's initialisation -- every one uniform in (-1/sqrt(H), 1/sqrt(H)), drawn in torch's order."""
+    cell_class = taught[kind]
+    assert issubclass(cell_class, taught["GatedCell"]) and cell_class.GATES == gates
+    assert {"__init__", "reset_parameters"} <= set(vars(taught["GatedCell"]))  # shown, not inherited
+    torch.manual_seed(3)
+    cell = cell_class(input_size, hidden)
+    torch.manual_seed(3)
+    reference = torch_cell(input_size, hidden)
+    shapes = {name: tuple(p.shape) for name, p in cell.named_parameters()}
+    assert shapes == {"weight_ih": (gates * hidden, input_size), "weight_hh": (gates * hidden, hidden),
+                      "bias_ih": (gates * hidden,), "bias_hh": (gates * hidden,)}
+    assert shapes == {name: tuple(p.shape) for name, p in reference.named_parameters()}
+    bound = 1 / math.sqrt(hidden)
+    for name, p in cell.named_parameters():
+        assert p.requires_grad, name
+        assert p.abs().max() <= bound and p.abs().max() > 0.75 * bound, name    # the whole range, no more
+        torch.testing.assert_close(p, getattr(reference, name), rtol=0, atol=0, msg=name)  # torch's very draws
+    weights = torch.cat([p.detach().reshape(-1) for p in cell.parameters()])
+    assert abs(weights.mean()) < 0.1 * bound and weights.std() == pytest.approx(bound / math.sqrt(3), rel=0.1)
+    before = cell.weight_hh.detach().clone()
+    cell.reset_parameters()                   # draws afresh, in the same range
+    assert not torch.equal(before, cell.weight_hh) and cell.weight_hh.abs().max() <= bound
 
 
 def test_notebook_cells_equal_the_package_cells(taught):
@@ -397,3 +435,134 @@ def test_train_char_lm_checks_the_ids_against_vocab_size_before_training(which):
         train_char_lm(ids["train_ids"], ids["val_ids"], 9, 1, on_epoch=lambda *a: seen.append(a),
                       model_config=dict(hidden_size=4, embedding_dim=2), training=dict(batch_size=2, seq_len=10))
     assert seen == []
+
+
+# --- the exercises' checks, both ways ----------------------------------------------------------------
+
+
+def test_check_sampler_passes_the_reference_solution_and_the_package(taught, capsys):
+    from lecture_utils.sampling import sample_next
+
+    assert check_sampler(taught["my_sample_next"]) is True
+    assert check_sampler(sample_next) is True
+    assert capsys.readouterr().out.count("sample_next: верно (T = 1,0; T = 0,5; T = 2,0, top_k = 3") == 2
+
+
+def _reference_sampler(logits, temperature=1.0, top_k=None, generator=None):
+    scaled = logits / temperature
+    if top_k is not None:
+        scaled = scaled.masked_fill(scaled < torch.topk(scaled, top_k, dim=-1).values[:, -1:], -math.inf)
+    return torch.multinomial(torch.softmax(scaled, dim=-1), 1, generator=generator).squeeze(-1)
+
+
+def test_check_sampler_names_typical_mistakes():
+    def greedy(logits, temperature=1.0, top_k=None, generator=None):
+        return logits.argmax(dim=-1)
+
+    def temperature_after_softmax(logits, temperature=1.0, top_k=None, generator=None):
+        return torch.multinomial(torch.softmax(logits, dim=-1) / temperature, 1, generator=generator).squeeze(-1)
+
+    def times_temperature(logits, temperature=1.0, top_k=None, generator=None):
+        return _reference_sampler(logits * temperature, 1.0, top_k, generator)
+
+    def top_k_ignored(logits, temperature=1.0, top_k=None, generator=None):
+        return _reference_sampler(logits, temperature, None, generator)
+
+    def one_draw_for_all(logits, temperature=1.0, top_k=None, generator=None):
+        return _reference_sampler(logits[:1], temperature, top_k, generator).expand(len(logits))
+
+    with pytest.raises(CheckFailed, match=r"T = 1,0, top_k = None\): всегда самый вероятный номер: это argmax"):
+        check_sampler(greedy)
+    with pytest.raises(CheckFailed, match=r"T = 0,5, top_k = None\): температура не действует: делите логиты на T "
+                                          "до softmax"):
+        check_sampler(temperature_after_softmax)
+    with pytest.raises(CheckFailed, match="логиты умножены на T, а их нужно делить на T"):
+        check_sampler(times_temperature)
+    with pytest.raises(CheckFailed, match=r"T = 2,0, top_k = 3\): top-k не применён"):
+        check_sampler(top_k_ignored)
+    with pytest.raises(CheckFailed, match="все 4\u202f000 строк получили один и тот же номер"):
+        check_sampler(one_draw_for_all)
+    with pytest.raises(CheckFailed, match="для 4\u202f000 строк логитов нужно 4\u202f000 номеров "
+                                          "\\(по одному на строку\\), получено 10"):
+        check_sampler(lambda logits, *args: _reference_sampler(logits[:10], *args))
+
+
+def test_sampler_probabilities_are_the_softmax_of_the_scaled_top_k():
+    p = sampler_probabilities([2.0, 1.0, 0.0], temperature=0.5, top_k=2)
+    np.testing.assert_allclose(p, [math.exp(4) / (math.exp(4) + math.exp(2)), math.exp(2) / (math.exp(4) + math.exp(2)),
+                                   0.0])
+
+
+def _small_lm():
+    torch.manual_seed(0)
+    return CharRNN(11, hidden_size=7, cell="lstm", num_layers=2, embedding_dim=5, dropout=0.3)
+
+
+def test_check_own_lstm_passes_the_reference_solution(taught, capsys):
+    model = _small_lm()
+    ids = torch.randint(0, 11, (40,), generator=torch.Generator().manual_seed(2))
+    assert check_own_lstm(taught["own_nll"], model, ids) is True
+    assert model.training, "the check must give the model its mode back"
+    assert "own_nll: верно" in capsys.readouterr().out
+
+
+def test_check_own_lstm_names_typical_mistakes(taught):
+    model, ids = _small_lm(), torch.randint(0, 11, (40,), generator=torch.Generator().manual_seed(2))
+    own_nll = taught["own_nll"]
+    layers = lambda m: [taught["LSTMCell"].from_torch(m.rnn, layer=k) for k in range(m.rnn.num_layers)]
+
+    def unshifted(m, ids):  # each id scored against itself, not against the next one
+        x = m.embedding(ids[None])
+        for cell in layers(m):
+            x, _ = taught["run_sequence"](cell, x)
+        return F.cross_entropy(m.head(x)[0], ids).item()
+
+    def first_layer_only(m, ids):
+        x, _ = taught["run_sequence"](layers(m)[0], m.embedding(ids[None, :-1]))
+        return F.cross_entropy(m.head(x)[0], ids[1:]).item()
+
+    with pytest.raises(CheckFailed, match=r"own_nll: ожидалось .* \(CharRNN в eval\), получено .*"
+                                          r"цель шага t — ids\[t \+ 1\]"):
+        check_own_lstm(unshifted, model, ids)
+    with pytest.raises(CheckFailed, match="слой k — LSTMCell.from_torch"):
+        check_own_lstm(first_layer_only, model, ids)
+    with pytest.raises(CheckFailed, match="это биты"):
+        check_own_lstm(lambda m, i: own_nll(m, i) / math.log(2), model, ids)
+    with pytest.raises(CheckFailed, match="это сумма по символам, а нужно среднее"):
+        check_own_lstm(lambda m, i: own_nll(m, i) * (len(i) - 1), model, ids)
+    with pytest.raises(CheckFailed, match="ожидалось одно число"):
+        check_own_lstm(lambda m, i: torch.zeros(3), model, ids)
+
+
+def test_check_compressed_bytes_passes_the_reference_and_names_typical_mistakes(taught, capsys):
+    right = taught["compressed_bytes"]
+    assert check_compressed_bytes(right) is True
+    assert "compressed_bytes: верно" in capsys.readouterr().out
+    assert right(1.3426, 170_759) == pytest.approx(41_344, abs=1)   # the number of the self-check block
+    with pytest.raises(CheckFailed, match="потери в натах: переведите в биты"):
+        check_compressed_bytes(lambda nll, n: nll * n / 8)
+    with pytest.raises(CheckFailed, match="это биты, а не байты"):
+        check_compressed_bytes(lambda nll, n: right(nll, n) * 8)
+    with pytest.raises(CheckFailed, match="это килобайты: верните байты"):
+        check_compressed_bytes(lambda nll, n: right(nll, n) / 1000)
+    with pytest.raises(CheckFailed, match=r"compressed_bytes\(1,3426, 170 759\): ожидалось"):
+        check_compressed_bytes(lambda nll, n: n / 8)
+
+
+def test_the_students_edition_runs_the_exercises_unsolved(tmp_path, capsys):
+    """With the solutions replaced by placeholders (tools/student.py), the teach cells still run,
+    the exercise functions return None and every check says «не решено» instead of failing."""
+    spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
+    student = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(student)
+    edition = student.student_notebook(json.loads(NOTEBOOK.read_text(encoding="utf-8")), NOTEBOOK.name)
+    path = tmp_path / NOTEBOOK.name
+    path.write_text(json.dumps(edition, ensure_ascii=False), encoding="utf-8")
+    unsolved = teach_namespace(path)
+    assert unsolved["my_sample_next"](torch.zeros(2, 3)) is None
+    assert check_sampler(unsolved["my_sample_next"]) is False
+    assert check_own_lstm(unsolved["own_nll"], _small_lm(), torch.arange(20) % 11) is False
+    assert check_compressed_bytes(unsolved["compressed_bytes"]) is False
+    out = capsys.readouterr().out
+    assert all(f"{name}: не решено" in out for name in ("sample_next", "own_nll", "compressed_bytes"))
+    assert "GatedCell" in unsolved and "LSTMCell" in unsolved  # taught, not solved

@@ -1,5 +1,9 @@
-"""Lecture 06's classifier: lengths make padding unread, batches, loss, verdict and baseline."""
+"""Lecture 06's classifier: lengths make padding unread, batches, loss, verdict and baseline; and each exercise
+check, passing the reference solution and naming what is wrong in a typical mistake."""
 from __future__ import annotations
+
+import importlib.util
+import json
 
 import numpy as np
 import pytest
@@ -7,13 +11,19 @@ import torch
 from torch.nn import functional as F
 
 from lecture_utils.checkpoint import load_checkpoint, save_checkpoint
+from lecture_utils.exercises import CheckFailed
 from lecture_utils.l06_sentiment import (
+    NB_EXAMPLE,
     PAD,
     UNK,
     AveragedClassifier,
     ReviewBatches,
     SentimentLSTM,
+    check_mean_max,
+    check_nb_ratio,
     encode_reviews,
+    mean_max_features,
+    nb_log_ratio,
     pad_batch,
     positive_probability,
     predict_proba,
@@ -439,3 +449,138 @@ def test_tfidf_logreg_names_a_bad_setting(kwargs, match):
     texts = [["a", "great", "film"], ["a", "dull", "film"], ["great", "acting"], ["dull", "plot"]]
     with pytest.raises(ValueError, match=match):
         tfidf_logreg(texts, [1, 0, 1, 0], **kwargs)
+
+
+# ------------------------------------------------------------------ the exercises' checks, both ways
+
+
+@pytest.fixture(scope="module")
+def lecture():
+    return teach_namespace(LECTURE)
+
+
+def tfidf_features():
+    texts = [["a", "great", "film"], ["a", "dull", "film"], ["great", "acting"], ["dull", "plot"], ["great", "plot"],
+             ["dull", "dull", "acting"]]
+    labels = np.array([1, 0, 1, 0, 1, 0])
+    pipeline = tfidf_logreg(texts, labels, min_df=1)
+    return pipeline[0].transform(texts), labels
+
+
+def test_nb_log_ratio_of_the_small_example_by_hand():
+    x, labels = NB_EXAMPLE   # alpha = 1: p = 1 + (4, 0, 2) over the positives, q = 1 + (0, 3, 2) over the negatives
+    np.testing.assert_allclose(nb_log_ratio(np.array(x), labels),
+                               np.log([5 / 9, 1 / 9, 3 / 9]) - np.log([1 / 8, 4 / 8, 3 / 8]))
+
+
+def test_check_nb_ratio_passes_the_reference_solution(lecture, capsys):
+    x, labels = tfidf_features()
+    assert check_nb_ratio(lecture["nb_ratio"], x, labels) is True
+    assert check_nb_ratio(lambda x, y, alpha: nb_log_ratio(x, y, alpha)[None, :], x, labels) is True  # a (1, n) row
+    out = capsys.readouterr().out
+    assert "nb_ratio на NB_EXAMPLE: верно" in out and "nb_ratio на x: верно" in out
+
+
+def test_check_nb_ratio_names_typical_mistakes(lecture):
+    x, labels = tfidf_features()
+    right = lecture["nb_ratio"]
+
+    def unnormalised(x, labels, alpha=1.0):
+        p = alpha + np.asarray(x[labels == 1].sum(axis=0)).ravel()
+        q = alpha + np.asarray(x[labels == 0].sum(axis=0)).ravel()
+        return np.log(p / q)
+
+    with pytest.raises(CheckFailed, match="nb_ratio на NB_EXAMPLE: знак обратный: p — суммы по позитивным"):
+        check_nb_ratio(lambda x, y, alpha: right(x, 1 - y, alpha), x, labels)
+    with pytest.raises(CheckFailed, match="нет нормировки"):
+        check_nb_ratio(unnormalised, x, labels)
+    with np.errstate(divide="ignore"), pytest.raises(CheckFailed, match="нет сглаживания: прибавьте α к p и к q"):
+        check_nb_ratio(lambda x, y, alpha: right(x, y, 0.0), x, labels)
+    with pytest.raises(CheckFailed, match=r"nb_ratio на NB_EXAMPLE: форма \(2,\), а должна быть \(3,\)"):
+        check_nb_ratio(lambda x, y, alpha: right(x, y, alpha)[:2], x, labels)
+
+
+def test_check_mean_max_passes_the_reference_solution_in_either_order(lecture, capsys):
+    model_class = lecture["MeanMaxLSTM"]
+    assert check_mean_max(model_class) is True
+
+    class MeanFirst(model_class):
+        def features(self, ids, lengths=None):
+            both = super().features(ids, lengths)
+            return torch.cat(both.chunk(2, dim=-1)[::-1], dim=-1)
+
+    assert check_mean_max(MeanFirst) is True
+    assert capsys.readouterr().out.count("features: верно") == 2
+
+
+def test_the_reference_mean_max_reads_no_padding(lecture, vocab):
+    torch.manual_seed(0)
+    model = lecture["MeanMaxLSTM"](len(vocab), embedding_dim=8, hidden_size=6, dropout=0.0).eval()
+    reviews = encode_reviews([["good", "movie"], ["the", "plot", "was", "boring", "and", "bad"]], vocab)
+    ids, lengths = pad_batch(reviews), torch.tensor([len(r) for r in reviews])
+    with torch.no_grad():
+        together = model.features(ids, lengths)
+        alone = torch.cat([model.features(r[None]) for r in reviews])
+        torch.testing.assert_close(together, alone)
+        torch.testing.assert_close(together, mean_max_features(model, ids, lengths))
+        assert model(ids, lengths).shape == (2,)
+
+
+def test_check_mean_max_names_typical_mistakes(lecture):
+    base = lecture["MeanMaxLSTM"]
+
+    class PaddingAveraged(base):
+        def features(self, ids, lengths=None):
+            out, _ = self.lstm(self.embedding(ids))
+            return torch.cat([super().features(ids, lengths)[:, :self.lstm.hidden_size], out.mean(dim=1)], dim=-1)
+
+    class PaddingMaxed(base):
+        def features(self, ids, lengths=None):
+            out, _ = self.lstm(self.embedding(ids))
+            return torch.cat([out.max(dim=1).values, super().features(ids, lengths)[:, self.lstm.hidden_size:]],
+                             dim=-1)
+
+    class Summed(base):
+        def features(self, ids, lengths=None):
+            both = super().features(ids, lengths)
+            h = self.lstm.hidden_size
+            return torch.cat([both[:, :h], both[:, h:] * lengths[:, None]], dim=-1)
+
+    class MaxOnly(SentimentLSTM):   # the base class untouched: one vector
+        def __init__(self, vocab_size, hidden_size=128, **kwargs):
+            super().__init__(vocab_size, hidden_size=hidden_size, pooling="max", **kwargs)
+
+    class OldHead(base):
+        def __init__(self, vocab_size, hidden_size=128, **kwargs):
+            super().__init__(vocab_size, hidden_size=hidden_size, **kwargs)
+            self.head = torch.nn.Linear(hidden_size, 1)
+
+    with pytest.raises(CheckFailed, match="среднее считает и паддинг: сумму по настоящим словам делите на lengths"):
+        check_mean_max(PaddingAveraged)
+    with pytest.raises(CheckFailed, match="максимум берётся и по позициям паддинга"):
+        check_mean_max(PaddingMaxed)
+    with pytest.raises(CheckFailed, match="вместо среднего сумма"):
+        check_mean_max(Summed)
+    with pytest.raises(CheckFailed, match=r"форма \(3, 4\) — один вектор на отзыв, а нужны два рядом"):
+        check_mean_max(MaxOnly)
+    with pytest.raises(CheckFailed, match=r"self.head должен принимать 2 · hidden_size = 8 чисел"):
+        check_mean_max(OldHead)
+
+
+def test_the_students_edition_runs_the_exercises_unsolved(tmp_path, capsys):
+    """With the solutions replaced by placeholders (tools/student.py), the teach cells still run,
+    the exercise code returns None and both checks say «не решено» instead of failing."""
+    spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
+    student = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(student)
+    edition = student.student_notebook(json.loads(LECTURE.read_text(encoding="utf-8")), LECTURE.name)
+    path = tmp_path / LECTURE.name
+    path.write_text(json.dumps(edition, ensure_ascii=False), encoding="utf-8")
+    unsolved = teach_namespace(path)
+    x, labels = tfidf_features()
+    assert unsolved["nb_ratio"](x, labels) is None
+    assert check_nb_ratio(unsolved["nb_ratio"], x, labels) is False
+    assert check_mean_max(unsolved["MeanMaxLSTM"]) is False
+    out = capsys.readouterr().out
+    assert "nb_ratio: не решено" in out and "features: не решено" in out
+    assert "last_state" in unsolved    # taught, not solved
