@@ -157,19 +157,43 @@ class NgramLM:
         """Count the n-grams of ``train`` (orders 1..n) and build the smoothed tables."""
         if len(train) == 0:
             raise ValueError("the training sequence is empty: an n-gram model needs counts")
-        is_text = isinstance(train, str)
+        return self._fit([train], vocab, continuous=True)
+
+    def fit_sequences(self, sequences, vocab=None) -> NgramLM:
+        """Count the n-grams of independent sequences (names, sentences), each read from the padding.
+
+        No n-gram spans two sequences, so a sequence's first symbols are predicted from the
+        padding alone, as :meth:`log_probs_sequences` scores them. ``sequences``: a list of
+        ``str`` (``vocab`` as in :meth:`fit`) or of integer-id sequences. A boundary that the
+        model should predict (the end of a name) must be a symbol of each sequence.
+        """
+        if isinstance(sequences, str) or not hasattr(sequences, "__iter__"):
+            raise TypeError("sequences must be a list of sequences (a str is one sequence: use fit), "
+                            f"got {type(sequences).__name__}")
+        sequences = list(sequences)
+        if not sequences or all(len(seq) == 0 for seq in sequences):
+            raise ValueError("no symbols to count: sequences is empty or holds only empty sequences")
+        kinds = {isinstance(seq, str) for seq in sequences}
+        if len(kinds) > 1:
+            raise TypeError("sequences mixes str and integer ids")
+        return self._fit(sequences, vocab, continuous=False)
+
+    def _fit(self, sequences, vocab, continuous: bool) -> NgramLM:
+        is_text = isinstance(sequences[0], str)
         if is_text:
             if vocab is not None:
                 _check_characters(vocab)
-            symbols = "".join(sorted(set(train) if vocab is None else set(vocab) | set(train)))
+            seen = set().union(*map(set, sequences))
+            symbols = "".join(sorted(seen if vocab is None else set(vocab) | seen))
             char_id = {ch: i for i, ch in enumerate(symbols)}
             V = len(symbols)
-            ids = np.fromiter((char_id[ch] for ch in train), np.int64, len(train))
+            arrays = [np.fromiter((char_id[ch] for ch in seq), np.int64, len(seq)) for seq in sequences]
         else:
-            ids = _as_ids(train)
-            if ids.min() < 0:
-                raise ValueError(f"ids must be non-negative, got {ids.min()}")
-            top = int(ids.max()) + 1
+            arrays = [_as_ids(seq) for seq in sequences]
+            joined = np.concatenate(arrays)
+            if joined.min() < 0:
+                raise ValueError(f"ids must be non-negative, got {joined.min()}")
+            top = int(joined.max()) + 1
             V = top if vocab is None else positive_int("vocab", vocab)
             if V < top:
                 raise ValueError(f"vocab={V} but the training ids go up to {top - 1}")
@@ -181,12 +205,11 @@ class NgramLM:
         # valid input: only now replace what a previous fit left
         self._is_text, self._symbols, self._char_id = is_text, symbols, char_id
         self._vocab_size, self._base, self._pad = V, base, V
-        padded = np.concatenate([np.full(n - 1, V, np.int64), ids])
-        self._tail = padded[len(padded) - (n - 1):] if n > 1 else padded[:0]
-        length = len(ids)
-        keys = np.zeros(length, np.int64)
+        padded, ends = _padded(arrays, n, V)
+        self._tail = padded[len(padded) - (n - 1):] if continuous and n > 1 else np.full(n - 1, V, np.int64)
+        keys = np.zeros(len(ends), np.int64)
         for j in range(n):  # the n-gram ending at every training symbol, oldest symbol first
-            keys = keys * base + padded[j:j + length]
+            keys = keys * base + padded[ends - (n - 1) + j]
         keys, counts = np.unique(keys, return_counts=True)
         tables = {n: (keys, counts)}
         for k in range(n - 1, 0, -1):
@@ -272,6 +295,41 @@ class NgramLM:
         if len(seq) == 0:
             raise ValueError("cannot score an empty sequence: the mean over zero symbols is undefined")
         return float(-self.log_probs(seq, history).mean())
+
+    def log_probs_sequences(self, sequences) -> np.ndarray:
+        """ln P of every symbol of every sequence, each read from the padding (no shared history),
+        concatenated in order: what :meth:`fit_sequences` counted, scored the same way."""
+        self._check_fitted()
+        if isinstance(sequences, str) or not hasattr(sequences, "__iter__"):
+            raise TypeError(f"sequences must be a list of sequences, got {type(sequences).__name__}")
+        arrays = [self.encode(seq) for seq in sequences]
+        if not arrays:
+            return np.empty(0)
+        padded, ends = _padded(arrays, self.order, self._pad)
+        out = np.empty(len(ends))
+        for start in range(0, len(ends), SCORE_CHUNK):
+            stop = min(start + SCORE_CHUNK, len(ends))
+            at = ends[start:stop]
+            windows = padded[at[:, None] - (self.order - 1) + np.arange(self.order - 1)]
+            out[start:stop] = np.log(self._probs(windows, padded[at]))
+        return out
+
+    def nll_sequences(self, sequences) -> float:
+        """Mean negative log-likelihood per symbol over all symbols of independent sequences."""
+        scores = self.log_probs_sequences(sequences)
+        if scores.size == 0:
+            raise ValueError("cannot score sequences without symbols: the mean over zero symbols is undefined")
+        return float(-scores.mean())
+
+
+def _padded(arrays, n: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """The id arrays joined, each after n - 1 padding symbols, and the positions of their symbols."""
+    lead = np.full(n - 1, pad, np.int64)
+    padded = np.concatenate([part for ids in arrays for part in (lead, ids)])
+    starts = np.cumsum([0] + [n - 1 + len(ids) for ids in arrays[:-1]]) + (n - 1)
+    ends = np.concatenate([start + np.arange(len(ids)) for start, ids in zip(starts, arrays)]) \
+        if arrays else np.empty(0, np.int64)
+    return padded, ends.astype(np.int64)
 
 
 def _check_characters(vocab) -> None:

@@ -84,3 +84,14 @@ def assert_same_weights(model, before: dict) -> None:
 
     for name, value in model.state_dict().items():
         torch.testing.assert_close(value, before[name], rtol=0, atol=0, equal_nan=True, msg=name)
+
+
+@pytest.fixture
+def one_thread():
+    """make experiments runs sweeps on one torch thread; a reproduction does the same."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -198,15 +198,6 @@ def test_the_adding_sweeps_compare_one_protocol():
 # --- the shipped sweeps reproduce ------------------------------------------------------------------
 
 
-@pytest.fixture
-def one_thread():
-    """make experiments runs sweeps on one torch thread; a reproduction does the same."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_the_shortest_sweep_reproduces_one_configuration_exactly(one_thread):
     """One configuration of 01_adding_t020 (the GRU's, which stops early) re-run in full, all five
     seeds as one computation as make experiments ran it: every stored number comes back."""

@@ -12,7 +12,9 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from lecture_utils import l04_names as l04
 from lecture_utils.exercises import CheckFailed
+from lecture_utils.experiments import load_results, reproduce
 from lecture_utils.l04_names import (
     BOUNDARY,
     PAD,
@@ -331,3 +333,44 @@ def test_the_students_edition_runs_the_exercises_unsolved(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "два слоя RNN: не решено" in out and "top-3: не решено" in out
     assert "NameRNN" in unsolved and "train_step" in unsolved and "sample_name" in unsolved  # taught, not solved
+
+
+# --------------------------------------------------------------------------- shipped experiments
+
+def test_split_three_is_a_partition_of_70_15_15():
+    names = pd.DataFrame({"name": [f"n{i}" for i in range(200)], "gender": ["f", "m"] * 100})
+    train, validation, test = l04.split_three(names, seed=3)
+    assert (len(train), len(validation), len(test)) == (140, 30, 30)
+    assert sorted(pd.concat([train, validation, test]).name) == sorted(names.name)
+    again = l04.split_three(names, seed=3)
+    assert all(a.equals(b) for a, b in zip((train, validation, test), again))
+    assert not l04.split_three(names, seed=4)[2].equals(test)
+
+
+def test_ends_in_a_counts_a_and_ya_endings():
+    assert l04.ends_in_a(["анна", "мария", "иван", "илья"]) == 0.75  # «илья» ends in я too
+    with pytest.raises(ValueError, match="no names"):
+        l04.ends_in_a([])
+
+
+def test_the_three_cells_have_equal_parameter_counts():
+    counts = {cell: CharRNN(33, hidden_size=size, cell=cell, embedding_dim=32).num_parameters()
+              for cell, size in l04.CELL_SIZES.items()}
+    assert counts == {"rnn": 54_023, "gru": 53_841, "lstm": 54_177}
+    assert max(counts.values()) / min(counts.values()) < 1.01
+
+
+def test_sweeps_share_their_settings_and_the_final_learning_rates_are_the_validation_choice():
+    by_name = {sweep.name: sweep for sweep in l04.SWEEPS}
+    assert set(by_name) == {"cells_lr", "cells", "cells_exercises"}
+    assert all(sweep.fixed["epochs"] == l04.CELL_SETTINGS["epochs"] for sweep in l04.SWEEPS)
+    assert not by_name["cells_lr"].fixed.get("report_test")  # selection never reads the test names
+    chosen = l04.chosen_learning_rates(load_results(by_name["cells_lr"]))
+    for config in by_name["cells"].configs:
+        assert config["lr"] == chosen[config["cell"]], config
+
+
+@pytest.mark.parametrize("name, config, seed", [("cells_lr", 0, 0), ("cells", 3, 1), ("cells_exercises", 4, 2)])
+def test_one_shipped_run_of_each_sweep_reproduces(name, config, seed, one_thread):
+    sweep = next(sweep for sweep in l04.SWEEPS if sweep.name == name)
+    reproduce(sweep, config, seed)

@@ -48,15 +48,20 @@ def markov_ids(length, vocab, seed, order=2):
 
 # --------------------------------------------------------------------------- a reference
 
-def reference_distribution(train, vocab, n, discounts, history):
-    """Interpolated Kneser-Ney written the slow, obvious way: dicts, sets and recursion."""
+def reference_distribution(train, vocab, n, discounts, history, sequences=False):
+    """Interpolated Kneser-Ney written the slow, obvious way: dicts, sets and recursion.
+
+    ``sequences=True``: ``train`` is a list of independent sequences, each read from the padding.
+    """
     pad = None
-    padded = [pad] * (n - 1) + list(train)
-    targets = range(n - 1, len(padded))
-    counts = {n: Counter(tuple(padded[i - n + 1:i + 1]) for i in targets)}
+    grams = []  # (padded sequence, position of a symbol) for every training symbol
+    for seq in (train if sequences else [train]):
+        padded = [pad] * (n - 1) + list(seq)
+        grams += [(padded, i) for i in range(n - 1, len(padded))]
+    counts = {n: Counter(tuple(padded[i - n + 1:i + 1]) for padded, i in grams)}
     for k in range(1, n):
         before = defaultdict(set)
-        for i in targets:
+        for padded, i in grams:
             gram = tuple(padded[i - k:i + 1])
             before[gram[1:]].add(gram[0])
         counts[k] = {gram: len(left) for gram, left in before.items()}
@@ -91,6 +96,46 @@ def test_matches_the_reference(n, discount):
     for history in histories:
         expected = reference_distribution(train, model.symbols, n, model.discounts, history)
         np.testing.assert_allclose(model.distribution(history), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_sequences_match_the_reference(n):
+    words = random_text(600, seed=10 + n).split(" ")
+    names = [word + "." for word in words if word]  # each ends with a boundary the model predicts
+    model = NgramLM(n).fit_sequences(names, vocab=ALPHABET + "x")
+    for history in ["", "а", "x" * n, names[0][:-1]]:
+        expected = reference_distribution(names, model.symbols, n, model.discounts, history, sequences=True)
+        np.testing.assert_allclose(model.distribution(history), expected, rtol=1e-12, atol=1e-15)
+    # scoring: every symbol from its own sequence's padding, the same as log_probs with an empty history
+    heldout = [word + "." for word in random_text(200, seed=99).split(" ") if word]
+    by_one = np.concatenate([model.log_probs(name, history="") for name in heldout])
+    np.testing.assert_allclose(model.log_probs_sequences(heldout), by_one, rtol=1e-12)
+    assert model.nll_sequences(heldout) == pytest.approx(-by_one.mean(), rel=1e-12)
+
+
+def test_sequences_share_no_ngram():
+    # "ab" and "cd" apart: the bigram b->c never happened, so c after b gets only the back-off mass;
+    # read as one text "abcd" it would have been counted
+    apart, joined = NgramLM(2, 0.5).fit_sequences(["ab", "cd"]), NgramLM(2, 0.5).fit("abcd")
+    c = apart.symbols.index("c")
+    assert apart.distribution("b")[c] < joined.distribution("b")[c]
+    assert NgramLM(2, 0.5).fit_sequences(["abcd"]).distribution("b")[c] == joined.distribution("b")[c]
+    ids = NgramLM(3).fit_sequences([[0, 1, 2], [2, 1]], vocab=4)
+    assert ids.log_probs_sequences([[0, 1], [3]]).shape == (3,)
+
+
+def test_sequences_refuse_bad_input():
+    with pytest.raises(TypeError, match="use fit"):
+        NgramLM(2).fit_sequences("abc")
+    with pytest.raises(ValueError, match="no symbols"):
+        NgramLM(2).fit_sequences(["", ""])
+    with pytest.raises(TypeError, match="mixes"):
+        NgramLM(2).fit_sequences(["ab", [0, 1]])
+    model = NgramLM(2).fit_sequences(["ab"])
+    with pytest.raises(ValueError, match="'z' at position 1"):
+        model.log_probs_sequences(["a", "az"])
+    with pytest.raises(ValueError, match="without symbols"):
+        model.nll_sequences([""])
 
 
 def test_hand_computed_bigram():
