@@ -73,6 +73,34 @@ def train_char_lm(train_ids, val_ids, vocab_size: int, epochs: int, *, model_con
     return model, history
 
 
+@torch.no_grad()
+def loss_with_context(model, ids, positions, context: int, chunk: int = 512) -> np.ndarray:
+    """-ln P of ``ids[t]`` for every ``t`` in ``positions`` when the model reads only the ``context``
+    ids before ``t``, from a zero state: how much of a longer history a carried state really uses.
+
+    Every position must have ``context`` ids before it (``t >= context``).
+    """
+    ids = as_id_tensor(ids, "ids")
+    context = positive_int("context", context)
+    positions = np.asarray(positions, dtype=np.int64)
+    if positions.ndim != 1 or not positions.size:
+        raise ValueError("positions must be a non-empty 1-D list of indices into ids")
+    if positions.min() < context or positions.max() >= len(ids):
+        raise ValueError(f"every position needs {context} ids before it and must lie in ids "
+                         f"(0..{len(ids) - 1}); got {positions.min()}..{positions.max()}")
+    device = device_of(model)
+    offsets = np.arange(-context, 0)
+    out = np.empty(len(positions))
+    with eval_mode(model):
+        for start in range(0, len(positions), chunk):
+            at = positions[start:start + chunk]
+            inputs = ids[torch.from_numpy(at[:, None] + offsets)].to(device)
+            logits, _ = model(inputs)
+            out[start:start + len(at)] = -F.log_softmax(logits[:, -1].float(), -1).gather(
+                -1, ids[torch.from_numpy(at)].to(device)[:, None])[:, 0].double().cpu().numpy()
+    return out
+
+
 DASHES = "–—"
 """Dialogue dashes: the text of «Анна Каренина» uses the en dash, other texts the em dash."""
 

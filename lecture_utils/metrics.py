@@ -70,3 +70,30 @@ def text_nll(model, ids, batch_size: int = SCORING_TRACKS, seq_len: int = SCORIN
     from .training import evaluate, stream_token_loss
 
     return evaluate(model, scoring_windows(ids, batch_size, seq_len), stream_token_loss)["loss"]
+
+
+def position_log_probs(model, ids, batch_size: int = SCORING_TRACKS,
+                       seq_len: int = SCORING_WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """``(positions, log_probs)``: ln P of every id the model predicts when it reads ``ids`` as
+    :func:`text_nll` does (so ``-log_probs.mean()`` is that loss), and its position in ``ids``.
+
+    A track's first id and the ids after the last full track are not predicted; the positions
+    say which are. For a model of a language model's shape: ``model(x, state) -> (logits, state)``.
+    """
+    import torch
+    from torch.nn import functional as F
+
+    from .models import eval_mode
+
+    windows = scoring_windows(ids, batch_size, seq_len)
+    tracks, length = windows.tracks.shape
+    device = next(model.parameters()).device
+    out = np.empty((tracks, length - 1))
+    state = None
+    with torch.no_grad(), eval_mode(model):
+        for k, (inputs, targets) in enumerate(windows):
+            logits, state = model(inputs.to(device), state)
+            chosen = F.log_softmax(logits.float(), -1).gather(-1, targets.to(device)[..., None])[..., 0]
+            out[:, k * seq_len:k * seq_len + inputs.shape[1]] = chosen.double().cpu().numpy()
+    positions = np.arange(tracks)[:, None] * length + np.arange(1, length)[None, :]
+    return positions.ravel(), out.ravel()

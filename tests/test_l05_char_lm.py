@@ -566,3 +566,44 @@ def test_the_students_edition_runs_the_exercises_unsolved(tmp_path, capsys):
     out = capsys.readouterr().out
     assert all(f"{name}: не решено" in out for name in ("sample_next", "own_nll", "compressed_bytes"))
     assert "GatedCell" in unsolved and "LSTMCell" in unsolved  # taught, not solved
+
+
+# --------------------------------------------------------------------------- per position, and with a short context
+
+@pytest.mark.parametrize("tracks, window", [(16, 256), (3, 7)])
+def test_position_log_probs_average_to_text_nll_and_name_the_right_positions(tracks, window):
+    from lecture_utils.metrics import position_log_probs
+
+    torch.manual_seed(0)
+    model = CharRNN(11, hidden_size=8, cell="lstm", num_layers=2, embedding_dim=4)
+    ids = torch.randint(0, 11, (1000,))
+    positions, log_probs = position_log_probs(model, ids, tracks, window)
+    assert -log_probs.mean() == pytest.approx(text_nll(model, ids, tracks, window), rel=1e-6)
+    length = 1000 // tracks
+    assert len(positions) == tracks * (length - 1) and 0 not in positions and length not in positions
+    # one track read in one piece from its start predicts the same ids with the same probabilities
+    b = tracks - 1
+    row = ids[b * length:(b + 1) * length]
+    with torch.no_grad():
+        logits, _ = model.eval()(row[None, :-1])
+    expected = F.log_softmax(logits[0], -1).gather(-1, row[1:, None])[:, 0].double().numpy()
+    np.testing.assert_allclose(log_probs[positions >= b * length], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_loss_with_context_reads_exactly_the_context_before_each_position():
+    from lecture_utils.l05_char_lm import loss_with_context
+
+    torch.manual_seed(1)
+    model = CharRNN(9, hidden_size=6, cell="gru", embedding_dim=3)
+    ids = torch.randint(0, 9, (300,))
+    positions = np.array([5, 17, 120, 299])
+    losses = loss_with_context(model, ids, positions, context=5, chunk=3)
+    model.eval()
+    for t, loss in zip(positions, losses):
+        with torch.no_grad():
+            logits, _ = model(ids[None, t - 5:t])
+        assert loss == pytest.approx(-F.log_softmax(logits[0, -1], -1)[ids[t]].item(), rel=1e-6)
+    with pytest.raises(ValueError, match="needs 5 ids before it"):
+        loss_with_context(model, ids, [4], context=5)
+    with pytest.raises(ValueError, match="non-empty"):
+        loss_with_context(model, ids, [], context=5)

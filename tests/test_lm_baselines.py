@@ -214,6 +214,101 @@ def test_scores_agree_with_the_distribution(n, monkeypatch):
     np.testing.assert_allclose(model.log_probs(val), expected, rtol=1e-12)
 
 
+def ranked(monkeypatch, model, method, *args, **kwargs):
+    """``model`` fitted by ``method``, its grams keyed by rank even where their number in base V + 1 fits."""
+    with monkeypatch.context() as patch:
+        patch.setattr(lmb, "MAX_ORDER_KEY", 1)
+        getattr(model, method)(*args, **kwargs)
+    assert model._ranked
+    return model
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 7])
+def test_ranked_keys_give_the_same_probabilities(n, monkeypatch):
+    """Ranked keys (any order) against numbered ones (orders whose n-grams fit 64 bits): the same
+    counts summed in the same order, so the same floats, for fit and fit_sequences alike."""
+    train, val = random_text(3000, seed=20 + n), random_text(300, seed=30 + n)
+    vocab = ALPHABET + "xy"
+    numbered = NgramLM(n).fit(train, vocab=vocab)
+    fast = ranked(monkeypatch, NgramLM(n), "fit", train, vocab=vocab)
+    assert not numbered._ranked and fast.discounts == numbered.discounts
+    for history in [None, "", "x", "xy" * n, train[:40], val[:n - 1], "ее" * n]:
+        np.testing.assert_array_equal(fast.distribution(history), numbered.distribution(history))
+    for history in [None, "", "y"]:
+        np.testing.assert_array_equal(fast.log_probs(val, history), numbered.log_probs(val, history))
+    monkeypatch.setattr(lmb, "SCORE_CHUNK", 7)  # chunk borders must not lose the context
+    np.testing.assert_array_equal(fast.log_probs(val), numbered.log_probs(val))
+
+    names = [""] + [word + "." for word in random_text(3000, seed=40 + n).split(" ") if word] + [""]
+    numbered = NgramLM(n, 0.6).fit_sequences(names, vocab=vocab)
+    fast = ranked(monkeypatch, NgramLM(n, 0.6), "fit_sequences", names, vocab=vocab)
+    heldout = [word + "." for word in val.split(" ") if word] + ["", "xy" * n, "а"]
+    np.testing.assert_array_equal(fast.log_probs_sequences(heldout), numbered.log_probs_sequences(heldout))
+    for history in [None, "", "а", names[1][:-1], "x"]:
+        np.testing.assert_array_equal(fast.distribution(history), numbered.distribution(history))
+
+
+def test_ranked_keys_on_ids_and_tiny_texts(monkeypatch):
+    ids = markov_ids(500, vocab=9, seed=12)
+    for n in (4, 9):  # 9: longer than some sequences, every context short of padding
+        numbered = NgramLM(n).fit(ids, vocab=11)
+        fast = ranked(monkeypatch, NgramLM(n), "fit", ids, vocab=11)
+        for history in [None, [], [10], ids[:3], ids[200:230]]:
+            np.testing.assert_array_equal(fast.distribution(history), numbered.distribution(history))
+        parts = [ids[:3], ids[3:3], ids[3:60], [10, 10]]
+        numbered = NgramLM(n).fit_sequences(parts, vocab=11)
+        fast = ranked(monkeypatch, NgramLM(n), "fit_sequences", parts, vocab=11)
+        np.testing.assert_array_equal(fast.log_probs_sequences([ids[:20], [], [10, 0, 1]]),
+                                      numbered.log_probs_sequences([ids[:20], [], [10, 0, 1]]))
+    tiny = ranked(monkeypatch, NgramLM(6), "fit", "ab")  # shorter than the context
+    np.testing.assert_array_equal(tiny.distribution(), NgramLM(6).fit("ab").distribution())
+
+
+FORTY = "абвгдежзийклмнопрстуфхцчшщъыьэюя .,!?-:;"  # 40 symbols: 41^13 > 2^62, beyond numbered keys
+
+
+@pytest.mark.parametrize("discount", [None, 0.6])
+def test_order_beyond_64_bit_numbers_matches_the_reference(discount):
+    n = 13
+    assert (len(FORTY) + 1) ** n > lmb.MAX_ORDER_KEY
+    phrases = [random_text(30, seed=s, alphabet=FORTY, skew=1.0) for s in range(6)]
+    rng = np.random.default_rng(5)  # phrases repeated with changes: long contexts seen 1, 2, 3+ times
+    train = "".join(phrases[i] for i in rng.integers(len(phrases), size=12)) + random_text(100, 7, FORTY)
+    model = NgramLM(n, discount).fit(train, vocab=FORTY + "ж")
+    assert model._ranked and model.vocab_size == len(FORTY)
+    starts = rng.integers(len(train) - n, size=4)
+    histories = ["", "ю", "яя" * n, phrases[0], phrases[1][:20], train] + [train[s:s + n + 3] for s in starts]
+    for history in histories:
+        expected = reference_distribution(train, model.symbols, n, model.discounts, history)
+        np.testing.assert_allclose(model.distribution(history), expected, rtol=1e-12, atol=1e-15)
+    val = phrases[2] + phrases[0][:17] + "??"
+    expected = [math.log(model.distribution(train + val[:i])[model.symbols.index(ch)]) for i, ch in enumerate(val)]
+    np.testing.assert_allclose(model.log_probs(val), expected, rtol=1e-12)
+
+    names = [phrase[:length] for phrase in phrases for length in (5, 14, 22, 30)]
+    model = NgramLM(n, discount).fit_sequences(names, vocab=FORTY)
+    assert model._ranked
+    for history in ["", phrases[3][:4], phrases[4][:16], "!"]:
+        expected = reference_distribution(names, model.symbols, n, model.discounts, history, sequences=True)
+        np.testing.assert_allclose(model.distribution(history), expected, rtol=1e-12, atol=1e-15)
+    by_one = np.concatenate([model.log_probs(name, history="") for name in names[::3]])
+    np.testing.assert_allclose(model.log_probs_sequences(names[::3]), by_one, rtol=1e-12)
+
+
+def test_any_order_fits_any_vocabulary():
+    """Before, an order whose n-grams did not fit 64-bit numbers raised ValueError ("64-bit keys")."""
+    ids = np.arange(20000)  # 20001^5 > 2^62
+    model = NgramLM(5).fit(ids)
+    assert model._ranked and model.vocab_size == 20000
+    p = model.distribution([7, 8, 9, 10])
+    assert p.sum() == pytest.approx(1.0, abs=1e-12) and p.argmax() == 11 and (p > 0).all()
+    assert model.distribution([10, 9]).sum() == pytest.approx(1.0, abs=1e-12)  # an unseen context
+    assert model.nll(ids[100:200], history=ids[:100]) < model.nll(ids[100:200][::-1], history=ids[:100])
+    deep = NgramLM(40).fit(random_text(5000, seed=8))  # 9^40 > 2^62 over the 8 characters
+    assert deep.distribution().sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.isfinite(deep.nll(random_text(300, seed=9)))
+
+
 def test_longer_context_helps_on_a_markov_chain():
     ids = markov_ids(20000, vocab=6, seed=7, order=2)
     best, scores = select_order(ids, orders=range(1, 6))
@@ -256,8 +351,6 @@ def test_bad_input_is_refused_clearly():
     with pytest.raises(TypeError, match="str"):
         model.nll([0, 1])
     before = model.distribution("аб")
-    with pytest.raises(ValueError, match="64-bit"):
-        NgramLM(5).fit(np.arange(20000))
     with pytest.raises(ValueError, match="vocab=3"):
         model.fit([0, 1, 5], vocab=3)  # a failed refit keeps the model as it was
     np.testing.assert_array_equal(model.distribution("аб"), before)
