@@ -4,7 +4,6 @@ a known text, correlations), and each exercise check, passing the reference solu
 in a typical mistake."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
@@ -39,7 +38,7 @@ from lecture_utils.sequences import split_contiguous
 from lecture_utils.teach import teach_namespace
 from lecture_utils.text import Vocab
 
-from .conftest import ROOT
+from .conftest import ROOT, student_teach_namespace
 
 NOTEBOOK = ROOT / "notebooks" / "05_lstm_anna_karenina.ipynb"
 PRETRAINED = ROOT / "pretrained"
@@ -552,13 +551,7 @@ def test_check_compressed_bytes_passes_the_reference_and_names_typical_mistakes(
 def test_the_students_edition_runs_the_exercises_unsolved(tmp_path, capsys):
     """With the solutions replaced by placeholders (tools/student.py), the teach cells still run,
     the exercise functions return None and every check says «не решено» instead of failing."""
-    spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
-    student = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(student)
-    edition = student.student_notebook(json.loads(NOTEBOOK.read_text(encoding="utf-8")), NOTEBOOK.name)
-    path = tmp_path / NOTEBOOK.name
-    path.write_text(json.dumps(edition, ensure_ascii=False), encoding="utf-8")
-    unsolved = teach_namespace(path)
+    unsolved = student_teach_namespace(NOTEBOOK, tmp_path)
     assert unsolved["my_sample_next"](torch.zeros(2, 3)) is None
     assert check_sampler(unsolved["my_sample_next"]) is False
     assert check_own_lstm(unsolved["own_nll"], _small_lm(), torch.arange(20) % 11) is False

@@ -2,9 +2,6 @@
 check, passing the reference solution and naming what is wrong in a typical mistake."""
 from __future__ import annotations
 
-import importlib.util
-import json
-
 import numpy as np
 import pytest
 import torch
@@ -35,7 +32,7 @@ from lecture_utils.teach import teach_namespace
 from lecture_utils.text import Vocab, tokenize
 from lecture_utils.training import evaluate, fit
 
-from .conftest import ROOT
+from .conftest import ROOT, student_teach_namespace
 
 LECTURE = ROOT / "notebooks" / "06_imdb_sentiment.ipynb"
 
@@ -570,13 +567,7 @@ def test_check_mean_max_names_typical_mistakes(lecture):
 def test_the_students_edition_runs_the_exercises_unsolved(tmp_path, capsys):
     """With the solutions replaced by placeholders (tools/student.py), the teach cells still run,
     the exercise code returns None and both checks say «не решено» instead of failing."""
-    spec = importlib.util.spec_from_file_location("student_tool", ROOT / "tools" / "student.py")
-    student = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(student)
-    edition = student.student_notebook(json.loads(LECTURE.read_text(encoding="utf-8")), LECTURE.name)
-    path = tmp_path / LECTURE.name
-    path.write_text(json.dumps(edition, ensure_ascii=False), encoding="utf-8")
-    unsolved = teach_namespace(path)
+    unsolved = student_teach_namespace(LECTURE, tmp_path)
     x, labels = tfidf_features()
     assert unsolved["nb_ratio"](x, labels) is None
     assert check_nb_ratio(unsolved["nb_ratio"], x, labels) is False
