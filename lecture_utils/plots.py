@@ -1,13 +1,27 @@
-"""Plots the lectures share: a projector-friendly style, learning curves and labelled heatmaps."""
+"""Plots the lectures share: a projector-friendly style, learning curves and labelled heatmaps.
+
+:func:`use_lecture_style` sets fonts readable on a projector and makes every linear axis label its
+ticks with decimal commas («0,5», not «0.5»). It also watches every figure pyplot creates: each
+time one is drawn, its texts are checked (:func:`figure_problems`: a decimal point between
+digits, an axis label or title in English, text under 12 pt), and :func:`check_figures`, the
+last cell of every lecture, fails listing what it found.
+"""
 from __future__ import annotations
 
+import itertools
+import re
+import weakref
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import scale as mscale
+from matplotlib import ticker
+from matplotlib.text import Text
 
 from .checks import positive_int
+from .formatting import number
 
 # Sizes in points for a figure about 10 inches wide shown on a 1280x720 slide:
 # the smallest text (ticks, legend) stays at 12 pt, readable from the back of a room.
@@ -20,12 +34,136 @@ LECTURE_STYLE = {
     "ytick.labelsize": 12,
     "legend.fontsize": 12,
     "figure.titlesize": 15,
+    "axes.unicode_minus": True,
 }
+MIN_FONT_PT = 12
+"""The smallest text a figure may hold (a 10-inch figure is shown about 1:1 on a 1280x720 slide)."""
+WATCH_HOOK = "lecture_utils.plots:watch_figure"
+
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+_MATH = re.compile(r"(?<!\\)\$.*?(?<!\\)\$")
+_ENGLISH_WORD = re.compile(r"\b(?![A-Z0-9]+\b)[A-Za-z][a-z]{2,}\b")  # «val», «epoch», «Loss»; not RNN, LSTM, NLL
+_CYRILLIC = re.compile("[А-Яа-яЁё]")
+
+
+def comma_decimal(text: str) -> str:
+    """``text`` with every decimal point between digits made a decimal comma (``{,}`` inside mathtext,
+    so that matplotlib does not set a space after it)."""
+    parts, start = [], 0
+    for math in _MATH.finditer(text):
+        parts += [_DECIMAL_POINT.sub(",", text[start:math.start()]), _DECIMAL_POINT.sub("{,}", math[0])]
+        start = math.end()
+    return "".join(parts) + _DECIMAL_POINT.sub(",", text[start:])
+
+
+class RussianScalarFormatter(ticker.ScalarFormatter):
+    """matplotlib's default tick formatter with a decimal comma (and its offset and cursor read-out too)."""
+
+    def __call__(self, x, pos=None):
+        return comma_decimal(super().__call__(x, pos))
+
+    def get_offset(self):
+        return comma_decimal(super().get_offset())
+
+    def format_data(self, value):
+        return comma_decimal(super().format_data(value))
+
+    def format_data_short(self, value):
+        return comma_decimal(super().format_data_short(value))
+
+
+class RussianLinearScale(mscale.LinearScale):
+    """The linear scale whose default tick labels use a decimal comma (registered under the name "linear")."""
+
+    name = "linear"
+
+    def __init__(self):  # no *axis* argument: matplotlib 3.11 deprecates it for registered scales
+        pass
+
+    def set_default_locators_and_formatters(self, axis):
+        super().set_default_locators_and_formatters(axis)
+        axis.set_major_formatter(RussianScalarFormatter())
+
+
+_watched: weakref.WeakSet = weakref.WeakSet()
+_drawn: dict[int, tuple[str, list[str]]] = {}  # figure's watch number -> (its name, its problems at the last draw)
+_numbers = itertools.count(1)
+_installed = False
 
 
 def use_lecture_style() -> None:
-    """Set matplotlib's defaults to the course style (fonts readable on a projector)."""
+    """Set matplotlib's defaults to the course style: fonts readable on a projector, decimal commas on
+    every linear axis, and every figure pyplot creates watched by :func:`check_figures`."""
+    global _installed
     mpl.rcParams.update(LECTURE_STYLE)
+    mscale.register_scale(RussianLinearScale)
+    hooks = list(mpl.rcParams["figure.hooks"])
+    if WATCH_HOOK not in hooks:
+        mpl.rcParams["figure.hooks"] = [*hooks, WATCH_HOOK]
+    _installed = True
+
+
+def watch_figure(figure) -> None:
+    """A pyplot figure hook (``figure.hooks``): check the figure's texts every time it is drawn."""
+    if figure in _watched:
+        return
+    _watched.add(figure)
+    key = next(_numbers)
+    figure.canvas.mpl_connect("draw_event", lambda event: _record(key, event.canvas.figure))
+
+
+def _figure_name(figure) -> str:
+    if figure._suptitle is not None and figure._suptitle.get_text():
+        return f"figure «{figure._suptitle.get_text()}»"
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    return f"figure «{titles[0]}»" if titles else f"figure {figure.number if hasattr(figure, 'number') else '?'}"
+
+
+def _record(key: int, figure) -> None:
+    _drawn[key] = (_figure_name(figure), figure_problems(figure))
+
+
+def figure_problems(figure) -> list[str]:
+    """What a Russian reader at the back of the room would trip over in ``figure`` (drawn or not):
+    a decimal point between digits in any text, an axis label or title with English words and no
+    Russian, and any visible text under :data:`MIN_FONT_PT` points."""
+    problems = []
+    labels = set()
+    for ax in figure.axes:
+        labels.update(id(text) for text in (ax.xaxis.label, ax.yaxis.label, ax.title,
+                                            ax._left_title, ax._right_title))
+    if figure._suptitle is not None:
+        labels.add(id(figure._suptitle))
+    if figure._supxlabel is not None:
+        labels.add(id(figure._supxlabel))
+    if figure._supylabel is not None:
+        labels.add(id(figure._supylabel))
+    for text in figure.findobj(Text):
+        content = text.get_text()
+        if not content.strip() or not text.get_visible():
+            continue
+        plain = _MATH.sub(lambda math: math[0].replace("{,}", ","), content)
+        if _DECIMAL_POINT.search(plain):
+            problems.append(f"decimal point in «{content}» (use lecture_utils.formatting.number)")
+        if id(text) in labels:
+            words = _ENGLISH_WORD.findall(_MATH.sub("", content))
+            if words and not _CYRILLIC.search(content):
+                problems.append(f"English label «{content}» (label axes and titles in Russian, with units)")
+        if text.get_fontsize() < MIN_FONT_PT - 1e-9:
+            problems.append(f"{text.get_fontsize():g} pt text «{content[:40]}» (at least {MIN_FONT_PT} pt)")
+    return problems
+
+
+def check_figures() -> int:
+    """Fail if a figure drawn since :func:`use_lecture_style` has a problem (:func:`figure_problems`);
+    return how many figures were checked. The last cell of every lecture calls it."""
+    if not _installed:
+        raise RuntimeError("the figures were not watched: call lecture_utils.plots.use_lecture_style() "
+                           "in the notebook's first cell")
+    found = [f"{name}: {problem}" for name, problems in _drawn.values() for problem in problems]
+    if found:
+        raise AssertionError(f"{len(found)} problems in the figures:\n" + "\n".join(found))
+    return len(_drawn)
 
 
 def smooth(values: Sequence[float], window: int) -> np.ndarray:
@@ -79,7 +217,7 @@ def heatmap(matrix: np.ndarray, *, row_labels: Sequence[str], col_labels: Sequen
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if annotate:
         for (i, j), value in np.ndenumerate(matrix):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=10,
+            ax.text(j, i, number(value, 2), ha="center", va="center", fontsize=MIN_FONT_PT,
                     color="white" if value < np.nanmean(matrix) else "black")
     ax.figure.colorbar(image, ax=ax, label=colorbar_label)
     return ax

@@ -22,6 +22,7 @@ import torch
 from torch.nn import functional as F
 
 from .checks import non_negative, non_negative_int, positive, positive_int
+from .formatting import number
 from .models import check_ids, device_of, eval_mode
 from .progress import progress
 
@@ -219,7 +220,8 @@ def fit(model, train_batches: Iterable, val_batches: Iterable, *, loss_fn: Calla
                 _accumulate(sums, value, result.metrics)
                 count += result.count
                 if step % 20 == 0:
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{sums['loss'] / count:.3f}", refresh=False)
+                    bar.set_postfix_str(f"эпоха {epoch + 1}, потери {number(sums['loss'] / count, 3)}",
+                                       refresh=False)
             if count == 0:
                 raise ValueError(f"epoch {epoch}: the training batches hold no counted item (no batches, "
                                  "or every target is padding)")
@@ -234,8 +236,8 @@ def fit(model, train_batches: Iterable, val_batches: Iterable, *, loss_fn: Calla
                 history.best_epoch = epoch
                 best_state = copy.deepcopy(model.state_dict())
             schedule.step()
-            bar.set_postfix(epoch=epoch + 1, train=f"{history.train_loss[-1]:.3f}",
-                            val=f"{history.val_loss[-1]:.3f}")
+            bar.set_postfix_str(f"эпоха {epoch + 1}, обуч. {number(history.train_loss[-1], 3)}, "
+                                f"вал. {number(history.val_loss[-1], 3)}")
             if on_epoch is not None and on_epoch(epoch, history):
                 break
             if max_seconds is not None and time.perf_counter() - start > max_seconds:

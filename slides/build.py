@@ -10,6 +10,11 @@ the folder alone, copied to a USB stick, works on a laptop with no network.
 
 The deck template is slides/template/course/ (see its index.html.j2); a slide is
 1280x720 and never scrolls: slides/check_deck.py measures that every slide fits.
+
+A deck holds at most 60 slides (slides and sub-slides). A longer lecture is cut into parts: a
+markdown cell tagged `deck-break` (slide type "slide", a heading such as
+"# Лекция 5, часть 2. …") starts the next deck, and is that deck's title slide. One deck is
+NAME.slides.html; the parts of a cut lecture are NAME.part1.slides.html, NAME.part2.slides.html, …
 """
 from __future__ import annotations
 
@@ -38,6 +43,8 @@ HIDE_CELL = ("hide-cell",)
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 TEST_MARKER = "# NBVAL_"  # nbval's markers (# NBVAL_CHECK_OUTPUT) are for the tests, not for the audience
 HIDE_INPUT = ("hide-input",)
+DECK_BREAK = "deck-break"
+MAX_SLIDES = 60
 IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 
 
@@ -111,6 +118,39 @@ def title_of(notebook, path: Path | None = None) -> str:
     return notebook.cells[0].source.splitlines()[0].lstrip("# ").strip()
 
 
+def parts(notebook, name: str = "notebook") -> list:
+    """The notebook cut at its `deck-break` cells: one notebook per deck, each starting on its title."""
+    pieces = [[]]
+    for index, cell in enumerate(notebook.cells):
+        if DECK_BREAK in cell.metadata.get("tags", []):
+            kind = cell.metadata.get("slideshow", {}).get("slide_type")
+            if cell.cell_type != "markdown" or kind != "slide" or not cell.source.lstrip().startswith("#"):
+                raise ValueError(f"{name}: cell {index} is tagged {DECK_BREAK!r}, so it is the title slide of the "
+                                 f"next deck: it must be a markdown cell of slide type 'slide' that starts with a "
+                                 f"heading (it is a {cell.cell_type} cell of type {kind!r})")
+            if not pieces[-1]:
+                raise ValueError(f"{name}: cell {index} is tagged {DECK_BREAK!r} but the deck before it is empty")
+            pieces.append([])
+        pieces[-1].append(cell)
+    return [nbformat.from_dict({**notebook, "cells": cells}) for cells in pieces]
+
+
+def deck_stems(path: Path, count: int) -> list[str]:
+    """Deck file stems of the notebook at `path` cut into `count` parts."""
+    return [path.stem] if count == 1 else [f"{path.stem}.part{k}" for k in range(1, count + 1)]
+
+
+def notebook_stem(deck: Path) -> str:
+    """The stem of the notebook a deck was built from: 05_x.part2.slides.html -> 05_x."""
+    return re.sub(r"\.part\d+$", "", deck.name.removesuffix(".slides.html"))
+
+
+def slide_count(notebook) -> int:
+    """Slides and sub-slides the deck of `notebook` shows (cells tagged hide-cell are not shown)."""
+    return sum(cell.metadata.get("slideshow", {}).get("slide_type") in ("slide", "subslide")
+               for cell in notebook.cells if not set(cell.metadata.get("tags", [])) & set(HIDE_CELL))
+
+
 def prepare(notebook):
     """The notebook as the deck shows it: nbgrader's solution markers (for tools/student.py) and nbval's
     test markers are not for the audience, so their lines are dropped (the tags are handled by the exporter)."""
@@ -121,27 +161,45 @@ def prepare(notebook):
     return notebook
 
 
-def build_deck(path: Path, out: Path, slides: SlidesExporter | None = None) -> Path:
-    """Write the deck of the notebook at `path` to `out`/<name>.slides.html and return its path."""
+def build_decks(path: Path, out: Path, slides: SlidesExporter | None = None) -> list[Path]:
+    """Write the decks of the notebook at `path` (one, or one per part) into `out` and return their paths.
+    Decks this builder wrote earlier for the same notebook under other names (a lecture cut differently) go."""
     slides = slides or exporter()
-    notebook = prepare(nbformat.read(path, as_version=4))
-    body, _ = slides.from_notebook_node(notebook, resources={"metadata": {"name": path.stem}})
-    deck = out / f"{path.stem}.slides.html"
-    deck.write_text(embed_figures(body, path.parent), encoding="utf-8")
-    return deck
+    pieces = parts(prepare(nbformat.read(path, as_version=4)), path.name)
+    stems = deck_stems(path, len(pieces))
+    for old in [*out.glob(f"{path.stem}.slides.html"), *out.glob(f"{path.stem}.part*.slides.html")]:
+        if old.name.removesuffix(".slides.html") not in stems and notebook_stem(old) == path.stem:
+            old.unlink()
+    decks = []
+    for stem, piece in zip(stems, pieces):
+        body, _ = slides.from_notebook_node(piece, resources={"metadata": {"name": stem}})
+        deck = out / f"{stem}.slides.html"
+        deck.write_text(embed_figures(body, path.parent), encoding="utf-8")
+        decks.append(deck)
+    return decks
+
+
+def build_deck(path: Path, out: Path, slides: SlidesExporter | None = None) -> Path:
+    """The one deck of a notebook that is not cut into parts (see :func:`build_decks`)."""
+    decks = build_decks(path, out, slides)
+    if len(decks) != 1:
+        raise ValueError(f"{path.name} is cut into {len(decks)} decks: use build_decks")
+    return decks[0]
 
 
 def build(notebooks: list[Path], out: Path) -> list[Path]:
-    """Decks of `notebooks`, their vendor/ folder and an index.html, all inside `out`."""
+    """Decks of `notebooks` (a cut lecture gives several), their vendor/ folder and an index.html, all in `out`."""
     out.mkdir(parents=True, exist_ok=True)
     copy_vendor(out / "vendor")
     slides = exporter()
     decks, links = [], []
     for path in notebooks:
-        deck = build_deck(path, out, slides)
+        made = build_decks(path, out, slides)
         title = title_of(nbformat.read(path, as_version=4), path)
-        links.append(f'<li><a href="{deck.name}">{html.escape(title)}</a></li>')
-        decks.append(deck)
+        for number, deck in enumerate(made, 1):
+            label = title if len(made) == 1 else f"{title} (часть {number} из {len(made)})"
+            links.append(f'<li><a href="{deck.name}">{html.escape(label)}</a></li>')
+        decks += made
     (out / "index.html").write_text(
         "<!DOCTYPE html><html lang='ru'><head><meta charset='utf-8'><title>Рекуррентные сети: слайды</title>"
         "</head><body><h1>Рекуррентные нейронные сети: слайды лекций</h1><ul>"

@@ -25,9 +25,11 @@ import deck_check  # noqa: E402  (slides/deck_check.py)
 
 def check(notebooks: list[Path], out: Path) -> list[deck_check.DeckReport]:
     decks = build.build(notebooks, out)
+    by_stem = {notebook.stem: notebook for notebook in notebooks}
     reports = []
     with deck_check.open_browser() as browser:
-        for notebook, deck in zip(notebooks, decks):
+        for deck in decks:
+            notebook = by_stem[build.notebook_stem(deck)]
             reports.append(deck_check.check_deck(deck, deck_check.cell_ids(notebook), browser=browser))
     return reports
 
@@ -56,10 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     for report in reports:
         for line in report.lines():
             print(line)
+    long = [report for report in reports if report.measured > build.MAX_SLIDES]
+    for report in long:
+        print(f"{report.deck}: {report.measured} slides, more than {build.MAX_SLIDES}: cut the lecture with a "
+              f"'{build.DECK_BREAK}' cell, or merge slides")
     for report in reports:
         print(report.summary())
     print(f"checked {len(reports)} decks in {time.perf_counter() - start:.1f} s")
-    return 0 if all(report.ok for report in reports) else 1
+    return 0 if all(report.ok for report in reports) and not long else 1
 
 
 if __name__ == "__main__":

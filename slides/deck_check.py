@@ -15,7 +15,10 @@ for the course), after reveal.js laid it out and MathJax typeset it:
   scrolled output, say) is cut off or scrolls vertically;
 - too wide: the content is wider than the slide, or some box inside it (typically the
   <pre> of a code cell with a long line) is cut off or scrolls horizontally
-  (scrollWidth > clientWidth).
+  (scrollWidth > clientWidth);
+- and, either way, any visible element whose box lies outside the slide window.
+Transitions are switched off first, and each slide is measured after MathJax has finished
+re-typesetting it (the deck re-typesets a slide when it is shown).
 Every slide is measured, the vertical sub-slides of a slide too, with all its fragments shown.
 """
 from __future__ import annotations
@@ -122,6 +125,7 @@ async ([tolerance]) => {
     const text = (el.textContent || "").trim().split("\\n")[0].slice(0, 40);
     return text ? `${name} "${text}"` : name;
   };
+  R.configure({transition: "none", backgroundTransition: "none"});  // measure the final layout, not a frame of it
   const results = [];
   const slides = R.getHorizontalSlides();
   for (let h = 0; h < slides.length; h++) {
@@ -132,11 +136,25 @@ async ([tolerance]) => {
       await mathjax();
       await frames();
       R.layout();
+      await mathjax();  // the deck re-typesets a slide when it is shown: wait for that too
+      await frames();
       const slide = R.getCurrentSlide();
       let tooTall = slide.scrollHeight - height, tooWide = slide.scrollWidth - width, culprit = "";
+      // every element's box against the slide window (the .slides box, scaled by reveal.js)
+      const frame = document.querySelector(".reveal .slides").getBoundingClientRect();
+      const scale = frame.height / height || 1;
       for (const el of slide.querySelectorAll("*")) {
         const style = getComputedStyle(el);
         if (style.display === "none") continue;
+        if (style.visibility !== "hidden" && !el.closest("aside.notes")) {
+          const box = el.getBoundingClientRect();
+          if (box.width > 0 && box.height > 0) {
+            const below = Math.max(box.bottom - frame.bottom, frame.top - box.top) / scale;
+            const beside = Math.max(box.right - frame.right, frame.left - box.left) / scale;
+            if (below > tolerance && below > tooTall) { tooTall = below; culprit = describe(el) + " outside the slide"; }
+            if (beside > tolerance && beside > tooWide) { tooWide = beside; culprit = describe(el) + " outside the slide"; }
+          }
+        }
         const cutX = style.overflowX !== "visible" ? el.scrollWidth - el.clientWidth : 0;
         const cutY = style.overflowY !== "visible" ? el.scrollHeight - el.clientHeight : 0;
         if (cutX > tolerance && cutX > tooWide) { tooWide = cutX; culprit = describe(el) + " cut at the right"; }

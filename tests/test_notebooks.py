@@ -1,7 +1,9 @@
 """Hygiene of the committed notebooks: one clean full-mode run, slides, the package."""
 from __future__ import annotations
 
+import ast
 import re
+import string
 
 import nbformat
 import pytest
@@ -89,3 +91,72 @@ def test_progress_bars_keep_only_their_final_state(notebook):
         assert not history, (
             f"cell {index} keeps {history} overwritten progress-bar states in its output: `make notebooks` "
             "writes the final state only (one notebook: jupyter nbconvert --coalesce-streams --inplace NB)")
+
+
+# ---- numbers as a Russian reader expects them ------------------------------------------------
+CYRILLIC = re.compile("[А-Яа-яЁё]")
+DECIMAL_POINT = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.]*\.?\d)")   # 0.5, 12.75; not 2.13.0, not a.1
+COMMA_THOUSANDS = re.compile(r"(?<![\d,])\d{1,3}(?:,\d{3}){2,}(?![\d,])")  # 1,707,589 (unambiguous)
+VERSION = re.compile(r"\b\d+\.\d+\.\d+\S*")
+
+
+def shown_text(output) -> str:
+    if output.output_type == "stream":
+        return output.text
+    return output.get("data", {}).get("text/plain", "") + output.get("data", {}).get("text/markdown", "")
+
+
+def test_printed_russian_uses_decimal_commas_and_thin_space_thousands(notebook):
+    """A line a reader sees in Russian has a decimal comma and thin-space thousands (lecture_utils.formatting)."""
+    bad = []
+    for cell in code_cells(notebook):
+        for output in cell.outputs:
+            for line in shown_text(output).replace("\r", "\n").splitlines():
+                if not CYRILLIC.search(line):
+                    continue
+                plain = VERSION.sub("", line)
+                if DECIMAL_POINT.search(plain) or COMMA_THOUSANDS.search(plain):
+                    bad.append(f"cell {cell.get('id')}: {line.strip()[:110]}")
+    assert not bad, f"{len(bad)} printed lines with a decimal point or comma-grouped thousands " \
+                    "(use lecture_utils.formatting.number / count / percent):\n" + "\n".join(bad[:30])
+
+
+def comma_format_specs(source: str) -> list[str]:
+    """Format specs with the ',' (thousands) option in `source`: f"{x:,}", "{:,.1f}".format(x), format(x, ",")."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            spec = "".join(part.value for part in node.format_spec.values if isinstance(part, ast.Constant))
+            found += [spec] if "," in spec else []
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" \
+                and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str):
+            found += [spec for _, _, spec, _ in string.Formatter().parse(node.func.value.value) if spec and "," in spec]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "format" \
+                and len(node.args) == 2 and isinstance(node.args[1], ast.Constant) and "," in str(node.args[1].value):
+            found.append(node.args[1].value)
+    return found
+
+
+def test_no_cell_groups_thousands_with_commas(notebook):
+    """`{x:,}` prints «64,128», which a Russian reader takes for sixty-four point one."""
+    bad = [f"cell {cell.get('id')}: {spec!r}" for cell in code_cells(notebook) for spec in comma_format_specs(cell.source)]
+    assert not bad, "the ',' format option groups thousands with commas; use lecture_utils.formatting:\n" \
+                    + "\n".join(bad)
+
+
+def test_every_lecture_checks_its_figures_last(notebook):
+    """use_lecture_style() first (decimal commas on every axis, every figure watched), check_figures() last."""
+    cells = code_cells(notebook)
+    assert "use_lecture_style()" in cells[0].source, "call lu.plots.use_lecture_style() in the first code cell"
+    assert "check_figures()" in cells[-1].source, "the last code cell calls lu.plots.check_figures()"
+    assert not any(output.output_type == "error" for output in cells[-1].outputs)
+
+
+def test_the_russian_number_patterns_catch_what_they_should():
+    assert DECIMAL_POINT.search("потери 1.730") and not DECIMAL_POINT.search("потери 1,730")
+    assert not DECIMAL_POINT.search(VERSION.sub("", "torch 2.13.0+cpu, 2 ядра"))
+    assert COMMA_THOUSANDS.search("1,707,589 параметров") and not COMMA_THOUSANDS.search("3,466 нат")
+    assert sorted(comma_format_specs('print(f"{n:,} весов")\nf"{x:>10,.1f}"\n"{:,}".format(3)\nformat(4, ",")')) \
+        == [",", ",", ",", ">10,.1f"]
+    assert comma_format_specs('%time f"{number(x, 3)}, {y:.2f}"\nd = {"a": 1, "b": 2}') == []

@@ -47,3 +47,51 @@ def test_heatmap_refuses_labels_that_do_not_fit_the_matrix():
 def test_the_lecture_style_keeps_text_readable_on_a_projector():
     plots.use_lecture_style()
     assert min(matplotlib.rcParams[key] for key in ("xtick.labelsize", "ytick.labelsize", "legend.fontsize")) >= 12
+
+
+def test_the_lecture_style_puts_decimal_commas_on_every_linear_axis():
+    plots.use_lecture_style()
+    fig, ax = plt.subplots()
+    ax.plot([0, 0.5, 1], [0.1, 0.2, 0.3])
+    image = ax.inset_axes([0.6, 0.6, 0.3, 0.3]).imshow(np.random.default_rng(0).random((3, 3)))
+    fig.colorbar(image, ax=ax)
+    fig.canvas.draw()
+    ticks = [label.get_text() for axes in fig.axes for axis in (axes.xaxis, axes.yaxis)
+             for label in axis.get_ticklabels() if label.get_text()]
+    assert "0,5" in ticks and not [tick for tick in ticks if "." in tick], ticks
+    assert "−" in "".join(ticks) or min(ax.get_xlim()) >= 0  # a real minus where there are negatives
+    assert plots.figure_problems(fig) == []
+    plt.close(fig)
+
+
+def test_mathtext_gets_a_comma_without_a_space_after_it():
+    assert plots.comma_decimal(r"$\mathdefault{0.5}$ и 2.5") == r"$\mathdefault{0{,}5}$ и 2,5"
+    assert plots.comma_decimal("версия 3 и точка. 10") == "версия 3 и точка. 10"
+
+
+def test_the_figure_check_names_decimal_points_english_labels_and_small_text():
+    plots.use_lecture_style()
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [1, 2], label="w = 1.59")
+    ax.set(xlabel="epoch", ylabel="потери, нат/символ", title="RNN и LSTM")
+    ax.legend()
+    ax.text(1, 1, "мелко", fontsize=9)
+    problems = plots.figure_problems(fig)
+    assert any("decimal point in «w = 1.59»" in p for p in problems)
+    assert any("English label «epoch»" in p for p in problems)
+    assert any("9 pt text «мелко»" in p for p in problems)
+    assert len(problems) == 3, problems  # the Russian label and the RNN/LSTM title pass
+    plt.close(fig)
+
+
+def test_check_figures_fails_on_a_drawn_figure_with_a_problem_and_passes_once_it_is_fixed():
+    plots.use_lecture_style()
+    fig, ax = plt.subplots()  # pyplot runs the watch hook
+    ax.set(xlabel="step", ylabel="доля")
+    fig.canvas.draw()
+    with pytest.raises(AssertionError, match="English label «step»"):
+        plots.check_figures()
+    ax.set_xlabel("шаг")
+    fig.canvas.draw()  # the record is of the last draw
+    assert plots.check_figures() >= 1
+    plt.close(fig)

@@ -55,17 +55,39 @@ def usb_stick(tmp_path_factory):
     return stick
 
 
+class Deck:
+    """One deck of a lecture: the whole notebook, or one part of a lecture cut by `deck-break` cells."""
+
+    def __init__(self, notebook, stem, cells):
+        self.notebook, self.stem, self.cells = notebook, stem, cells
+
+    def __repr__(self):
+        return self.stem
+
+
+def lecture_decks():
+    decks = []
+    for notebook in NOTEBOOKS:
+        pieces = deck_build.parts(nbformat.read(notebook, as_version=4), notebook.name)
+        for stem, piece in zip(deck_build.deck_stems(notebook, len(pieces)), pieces):
+            decks.append(Deck(notebook, stem, piece))
+    return decks
+
+
+DECKS = lecture_decks()
+
+
 @pytest.fixture(scope="module")
 def reports(browser, usb_stick):
-    """Deck name -> its DeckReport, each deck rendered once for all the tests below."""
+    """Deck -> its DeckReport, each deck rendered once for all the tests below."""
     cache = {}
 
-    def report(notebook):
-        if notebook.stem not in cache:
-            deck = usb_stick / f"{notebook.stem}.slides.html"
-            assert deck.exists(), f"{deck.name} is missing from build/slides: run `make slides`"
-            cache[notebook.stem] = deck_check.check_deck(deck, deck_check.cell_ids(notebook), browser=browser)
-        return cache[notebook.stem]
+    def report(deck):
+        if deck.stem not in cache:
+            path = usb_stick / f"{deck.stem}.slides.html"
+            assert path.exists(), f"{path.name} is missing from build/slides: run `make slides`"
+            cache[deck.stem] = deck_check.check_deck(path, deck_check.cell_ids(deck.notebook), browser=browser)
+        return cache[deck.stem]
     return report
 
 
@@ -78,23 +100,23 @@ def test_decks_use_the_course_template():
     assert "mermaid" not in html, "nbconvert's mermaid loader imports a module from a CDN"
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_deck_is_offline_and_self_contained(notebook, reports):
-    report = reports(notebook)
+@pytest.mark.parametrize("deck", DECKS, ids=repr)
+def test_deck_is_offline_and_self_contained(deck, reports):
+    report = reports(deck)
     assert not report.remote_requests, f"the deck requests remote URLs: {report.remote_requests}"
     assert not report.failed_requests, f"local files missing: {report.failed_requests}"
     assert not report.outside_folder, f"the deck loads files outside build/slides/: {report.outside_folder}"
     assert not report.broken_images, f"figures that did not load: {report.broken_images}"
     figures = sum(cell.source.count("![") + cell.source.count("<img")
-                  for cell in nbformat.read(notebook, as_version=4).cells if cell.cell_type == "markdown")
+                  for cell in deck.cells.cells if cell.cell_type == "markdown")
     assert report.images >= figures, f"{figures} figures in the notebook, {report.images} loaded in the deck"
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_deck_starts_on_its_title_and_renders_math(notebook, reports):
-    report = reports(notebook)
+@pytest.mark.parametrize("deck", DECKS, ids=repr)
+def test_deck_starts_on_its_title_and_renders_math(deck, reports):
+    report = reports(deck)
     assert not report.errors, report.errors
-    nb = nbformat.read(notebook, as_version=4)
+    nb = deck.cells
     shown = [cell for cell in nb.cells if not set(cell.metadata.get("tags", [])) & set(deck_build.HIDE_CELL)]
     slide_types = [cell.metadata["slideshow"]["slide_type"] for cell in shown]
     assert report.slides == slide_types.count("slide")
@@ -105,9 +127,9 @@ def test_deck_starts_on_its_title_and_renders_math(notebook, reports):
     assert report.mathjax_typeset > 0 or "$" not in markdown, "MathJax did not typeset the formulas"
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_slide_fits(notebook, reports):
-    report = reports(notebook)
+@pytest.mark.parametrize("deck", DECKS, ids=repr)
+def test_every_slide_fits(deck, reports):
+    report = reports(deck)
     assert (report.width, report.height) == (deck_build.SLIDE_WIDTH, deck_build.SLIDE_HEIGHT)
     if report.overflows:
         pytest.fail(f"{len(report.overflows)} of {report.measured} slides do not fit {report.width}x{report.height}"
@@ -209,10 +231,53 @@ def test_scaffolding_tags_keep_code_off_the_slides():
     assert "NBVAL" not in html  # nor the tests'
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_no_test_or_solution_marker_reaches_a_slide(notebook):
-    deck = SLIDES / f"{notebook.stem}.slides.html"
-    assert deck.exists(), f"{deck} is missing: run `make slides`"
-    html = deck.read_text(encoding="utf-8")
-    for marker in ("NBVAL_", "BEGIN SOLUTION", "END SOLUTION"):
-        assert marker not in html, f"{deck.name} shows {marker!r} on a slide"
+@pytest.mark.parametrize("deck", DECKS, ids=repr)
+def test_no_test_or_solution_marker_reaches_a_slide(deck):
+    path = SLIDES / f"{deck.stem}.slides.html"
+    assert path.exists(), f"{path} is missing: run `make slides`"
+    html = path.read_text(encoding="utf-8")
+    for marker in ("NBVAL_", "BEGIN SOLUTION", "END SOLUTION", "by_mode("):
+        assert marker not in html, f"{path.name} shows {marker!r} on a slide"
+
+
+@pytest.mark.parametrize("deck", DECKS, ids=repr)
+def test_no_deck_is_longer_than_a_session(deck, reports):
+    assert deck_build.slide_count(deck.cells) <= deck_build.MAX_SLIDES, \
+        f"{deck.stem}: {deck_build.slide_count(deck.cells)} slides; cut it with a 'deck-break' cell"
+    assert reports(deck).measured == deck_build.slide_count(deck.cells)
+
+
+def test_a_deck_break_cuts_a_lecture_into_decks_each_on_its_own_title(tmp_path):
+    nb = new_notebook(cells=[
+        slide("slide", new_markdown_cell("# Лекция 0. Часть первая")),
+        slide("subslide", new_markdown_cell("Первая мысль")),
+        slide("slide", new_markdown_cell("## Итоги первой части")),
+        slide("slide", new_markdown_cell("# Лекция 0, часть 2. Вторая", metadata={"tags": ["deck-break"]})),
+        slide("-", new_markdown_cell("Вторая мысль")),
+    ])
+    nb.cells[3].metadata["tags"] = ["deck-break"]
+    path = tmp_path / "00_cut.ipynb"
+    nbformat.write(nb, path)
+    (tmp_path / "slides").mkdir()
+    stale = tmp_path / "slides" / "00_cut.slides.html"
+    stale.write_text("an earlier build, uncut")
+    kept = tmp_path / "slides" / "00_cut_notes.html"
+    kept.write_text("not a deck of this builder")
+    decks = deck_build.build_decks(path, tmp_path / "slides")
+    assert [deck.name for deck in decks] == ["00_cut.part1.slides.html", "00_cut.part2.slides.html"]
+    first, second = (deck.read_text(encoding="utf-8") for deck in decks)
+    assert "Первая мысль" in first and "Вторая мысль" not in first and "Итоги первой части" in first
+    assert "Вторая мысль" in second and "Первая мысль" not in second and "часть 2. Вторая" in second
+    assert not stale.exists() and kept.exists(), "only the builder's own earlier deck goes"
+    assert [deck_build.notebook_stem(deck) for deck in decks] == ["00_cut", "00_cut"]
+    assert [deck_build.slide_count(piece) for piece in deck_build.parts(nb)] == [3, 1]
+
+
+@pytest.mark.parametrize("kind, cell", [("subslide", new_markdown_cell("# Часть 2")),
+                                        ("slide", new_code_cell("x = 1")),
+                                        ("slide", new_markdown_cell("без заголовка"))])
+def test_a_deck_break_must_be_a_title_slide(kind, cell):
+    cell.metadata["tags"] = ["deck-break"]
+    nb = new_notebook(cells=[slide("slide", new_markdown_cell("# Лекция 0")), slide(kind, cell)])
+    with pytest.raises(ValueError, match="cell 1 is tagged 'deck-break'"):
+        deck_build.parts(nb, "00_x.ipynb")
