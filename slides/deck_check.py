@@ -151,8 +151,9 @@ async ([tolerance]) => {
           if (box.width > 0 && box.height > 0) {
             const below = Math.max(box.bottom - frame.bottom, frame.top - box.top) / scale;
             const beside = Math.max(box.right - frame.right, frame.left - box.left) / scale;
-            if (below > tolerance && below > tooTall) { tooTall = below; culprit = describe(el) + " outside the slide"; }
-            if (beside > tolerance && beside > tooWide) { tooWide = beside; culprit = describe(el) + " outside the slide"; }
+            const outside = describe(el) + " outside the slide";
+            if (below > tolerance && below > tooTall) { tooTall = below; culprit = outside; }
+            if (beside > tolerance && beside > tooWide) { tooWide = beside; culprit = outside; }
           }
         }
         const cutX = style.overflowX !== "visible" ? el.scrollWidth - el.clientWidth : 0;

@@ -140,7 +140,8 @@ def comma_format_specs(source: str) -> list[str]:
 
 def test_no_cell_groups_thousands_with_commas(notebook):
     """`{x:,}` prints «64,128», which a Russian reader takes for sixty-four point one."""
-    bad = [f"cell {cell.get('id')}: {spec!r}" for cell in code_cells(notebook) for spec in comma_format_specs(cell.source)]
+    bad = [f"cell {cell.get('id')}: {spec!r}" for cell in code_cells(notebook)
+           for spec in comma_format_specs(cell.source)]
     assert not bad, "the ',' format option groups thousands with commas; use lecture_utils.formatting:\n" \
                     + "\n".join(bad)
 
