@@ -36,10 +36,10 @@ def with_spectral_radius(matrix: np.ndarray, radius: float) -> np.ndarray:
 
 def cliff_loss(w: torch.Tensor, *, steps: int = 15, bias: float = -0.25, start: float = 0.5,
                target: float = 0.7) -> torch.Tensor:
-    """``(s_T - target)**2`` for the scalar RNN ``s_t = tanh(w s_{t-1} + bias)``, elementwise in ``w``.
+    """``(h_T - target)**2`` for the scalar RNN ``h_t = tanh(w h_{t-1} + bias)``, elementwise in ``w``.
 
-    For ``w`` past about 1.59 the map gets a second, positive fixed point that keeps ``s_0 = 0.5``;
-    below, the state falls to the negative one. Near that bifurcation ``s_T`` jumps, and the loss
+    For ``w`` past about 1.59 the map gets a second, positive fixed point that keeps ``h_0 = 0.5``;
+    below, the state falls to the negative one. Near that bifurcation ``h_T`` jumps, and the loss
     has a wall whose slope grows with ``steps``.
     """
     state = torch.full_like(w, start)
@@ -160,7 +160,7 @@ def train_adding(config: dict, seeds, *, log_every: int | None = None) -> list[d
 
 ADDING_MODELS: dict[str, dict] = {
     "RNN": {"kind": "rnn", "hidden": 64},
-    "RNN, ортогональная W": {"kind": "rnn", "hidden": 64, "init": "orthogonal"},
+    "RNN, ортогональная W_hh": {"kind": "rnn", "hidden": 64, "init": "orthogonal"},
     "RNN, 128 нейронов": {"kind": "rnn", "hidden": 128},
     "LSTM, b_f = 0": {"kind": "lstm", "hidden": 64, "forget_bias": 0.0},
     "LSTM, b_f = 1": {"kind": "lstm", "hidden": 64, "forget_bias": 1.0},

@@ -12,8 +12,9 @@ notebook's weights bit for bit) for the sweep ``SWEEPS`` that
 and at equal step size, 10 seeds each, every trained net then measured on carry
 chains, its state map and an ablation of its carry units (:func:`loss_comparison_run`).
 
-Parameters are a dict with the names of the theory lecture:
-``s_t = σ(x_t U + s_{t-1} W + b)``, ``ŷ_t = σ(s_t V + c)``.
+Parameters are a dict with the course's names (lecture 02's keys), written with row vectors:
+``h_t = σ(x_t W_xh + h_{t-1} W_hh + b_h)``, ``ŷ_t = σ(h_t W_hy + b_y)``; so ``Wxh`` is (inputs, H),
+the transpose of lecture 01's column-vector ``W_xh``.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from .checks import positive, positive_int, real, short
 from .experiments import Sweep
 from .formatting import number
 
-PARAMETER_NAMES = ("U", "W", "V", "b", "c")
+PARAMETER_NAMES = ("Wxh", "Whh", "Why", "bh", "by")
 
 
 def int_to_bits(values, width: int) -> np.ndarray:
@@ -109,11 +110,11 @@ def init_params(hidden: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {short(rng)}")
     return {
-        "U": rng.uniform(-1, 1, (2, hidden)),
-        "W": rng.uniform(-1, 1, (hidden, hidden)),
-        "V": rng.uniform(-1, 1, (hidden, 1)),
-        "b": np.zeros(hidden),
-        "c": np.zeros(1),
+        "Wxh": rng.uniform(-1, 1, (2, hidden)),
+        "Whh": rng.uniform(-1, 1, (hidden, hidden)),
+        "Why": rng.uniform(-1, 1, (hidden, 1)),
+        "bh": np.zeros(hidden),
+        "by": np.zeros(1),
     }
 
 
@@ -125,14 +126,14 @@ def check_params(params) -> int:
     if missing:
         raise ValueError(f"params lacks {missing}: expected {', '.join(PARAMETER_NAMES)} (see init_params)")
     shapes = {name: np.shape(params[name]) for name in PARAMETER_NAMES}
-    hidden = shapes["W"][0] if len(shapes["W"]) == 2 else -1
-    outputs = shapes["V"][1] if len(shapes["V"]) == 2 else -1
-    inputs = shapes["U"][0] if len(shapes["U"]) == 2 else -1
-    expected = {"U": (inputs, hidden), "W": (hidden, hidden), "V": (hidden, outputs), "b": (hidden,),
-                "c": (outputs,)}
+    hidden = shapes["Whh"][0] if len(shapes["Whh"]) == 2 else -1
+    outputs = shapes["Why"][1] if len(shapes["Why"]) == 2 else -1
+    inputs = shapes["Wxh"][0] if len(shapes["Wxh"]) == 2 else -1
+    expected = {"Wxh": (inputs, hidden), "Whh": (hidden, hidden), "Why": (hidden, outputs), "bh": (hidden,),
+                "by": (outputs,)}
     if hidden < 1 or outputs < 1 or inputs < 1 or shapes != expected:
-        raise ValueError(f"params have shapes {shapes}; with U (inputs, H) they must be U (inputs, H), W (H, H), "
-                         "V (H, outputs), b (H,), c (outputs,)")
+        raise ValueError(f"params have shapes {shapes}; with Wxh (inputs, H) they must be Wxh (inputs, H), "
+                         "Whh (H, H), Why (H, outputs), bh (H,), by (outputs,)")
     return hidden
 
 
@@ -144,18 +145,18 @@ def forward_batch(params: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndar
     """
     hidden = check_params(params)
     x = np.asarray(x)
-    if x.ndim != 3 or x.shape[2] != params["U"].shape[0]:
-        raise ValueError(f"x must be a batch of shape (B, T, {params['U'].shape[0]}), got shape {x.shape}"
+    if x.ndim != 3 or x.shape[2] != params["Wxh"].shape[0]:
+        raise ValueError(f"x must be a batch of shape (B, T, {params['Wxh'].shape[0]}), got shape {x.shape}"
                          + (": one example of (T, 2)? pass x[None]" if x.ndim == 2 else ""))
     if x.dtype.kind not in "biuf":
         raise TypeError(f"x must hold numbers (bits), got an array of {x.dtype}")
     batch, steps, _ = x.shape
     states = np.empty((batch, steps, hidden))
-    s = np.zeros((batch, hidden))
+    h = np.zeros((batch, hidden))
     for t in range(steps):
-        s = sigmoid(x[:, t] @ params["U"] + s @ params["W"] + params["b"])
-        states[:, t] = s
-    return states, sigmoid(states @ params["V"] + params["c"])
+        h = sigmoid(x[:, t] @ params["Wxh"] + h @ params["Whh"] + params["bh"])
+        states[:, t] = h
+    return states, sigmoid(states @ params["Why"] + params["by"])
 
 
 def addition_accuracy(params: dict[str, np.ndarray], a, b, width: int) -> float:
@@ -295,12 +296,12 @@ def loss_and_grads(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, 
     """The lecture's hand-written BPTT for one example ``x (T, 2)``, ``y (T, 1)``: the same arithmetic as
     its ``teach`` cell (the tests check they agree bit for bit), so the shipped sweep runs the lecture's code.
     Returns the loss summed over the bits ("bce" or "mse": half the squared error), the gradients and ŷ."""
-    steps, hidden = len(x), params["W"].shape[0]
-    s = np.zeros((steps + 1, hidden))
+    steps, hidden = len(x), params["Whh"].shape[0]
+    h = np.zeros((steps + 1, hidden))
     y_hat = np.zeros((steps, 1))
     for t in range(steps):
-        s[t + 1] = sigmoid(x[t] @ params["U"] + s[t] @ params["W"] + params["b"])
-        y_hat[t] = sigmoid(s[t + 1] @ params["V"] + params["c"])
+        h[t + 1] = sigmoid(x[t] @ params["Wxh"] + h[t] @ params["Whh"] + params["bh"])
+        y_hat[t] = sigmoid(h[t + 1] @ params["Why"] + params["by"])
     if loss == "bce":
         value = -np.sum(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat))
         d_logit = y_hat - y
@@ -310,17 +311,17 @@ def loss_and_grads(params: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray, 
     else:
         raise ValueError(f"loss must be 'bce' or 'mse', got {loss!r}")
     grads = {name: np.zeros_like(weight) for name, weight in params.items()}
-    dz_next = np.zeros(hidden)
+    dq_next = np.zeros(hidden)
     for t in reversed(range(steps)):
-        do = d_logit[t]
-        grads["V"] += np.outer(s[t + 1], do)
-        grads["c"] += do
-        ds = do @ params["V"].T + dz_next @ params["W"].T
-        dz = ds * s[t + 1] * (1 - s[t + 1])
-        grads["U"] += np.outer(x[t], dz)
-        grads["W"] += np.outer(s[t], dz)
-        grads["b"] += dz
-        dz_next = dz
+        dz = d_logit[t]
+        grads["Why"] += np.outer(h[t + 1], dz)
+        grads["by"] += dz
+        dh = dz @ params["Why"].T + dq_next @ params["Whh"].T
+        dq = dh * h[t + 1] * (1 - h[t + 1])
+        grads["Wxh"] += np.outer(x[t], dq)
+        grads["Whh"] += np.outer(h[t], dq)
+        grads["bh"] += dq
+        dq_next = dq
     return value, grads, y_hat
 
 
@@ -347,12 +348,12 @@ def silenced_forward(params: dict[str, np.ndarray], x: np.ndarray, units: Sequen
     units = _hidden_units(units, hidden)
     batch, steps, _ = x.shape
     states = np.empty((batch, steps, hidden))
-    s = np.zeros((batch, hidden))
+    h = np.zeros((batch, hidden))
     for t in range(steps):
-        s = sigmoid(x[:, t] @ params["U"] + s @ params["W"] + params["b"])
-        s[:, units] = 0.0
-        states[:, t] = s
-    return states, sigmoid(states @ params["V"] + params["c"])
+        h = sigmoid(x[:, t] @ params["Wxh"] + h @ params["Whh"] + params["bh"])
+        h[:, units] = 0.0
+        states[:, t] = h
+    return states, sigmoid(states @ params["Why"] + params["by"])
 
 
 def _hidden_units(units, hidden: int) -> list[int]:
@@ -365,23 +366,23 @@ def _hidden_units(units, hidden: int) -> list[int]:
 def recurrence_cut_forward(params: dict[str, np.ndarray], x: np.ndarray, units: Sequence[int] = (),
                            fill=None):
     """:func:`forward_batch` with only the **recurrent path** of the hidden ``units`` cut: the carried
-    state ``s_{t-1}`` of those units that feeds ``W`` is replaced by ``fill`` (one value per unit, e.g.
+    state ``h_{t-1}`` of those units that feeds ``W_hh`` is replaced by ``fill`` (one value per unit, e.g.
     its mean activation; ``None``: 0) at every step ``t >= 1``. The units still reach the output on their
-    own step, and ``s_{-1} = 0`` stays as it is (position 0 receives no carry)."""
+    own step, and ``h_{-1} = 0`` stays as it is (position 0 receives no carry)."""
     hidden = check_params(params)
     units = _hidden_units(units, hidden)
     fill = np.zeros(len(units)) if fill is None else np.broadcast_to(np.asarray(fill, dtype=float),
                                                                       (len(units),))
     batch, steps, _ = x.shape
     states = np.empty((batch, steps, hidden))
-    s = np.zeros((batch, hidden))
+    h = np.zeros((batch, hidden))
     for t in range(steps):
-        carried = s.copy()
+        carried = h.copy()
         if t > 0:
             carried[:, units] = fill
-        s = sigmoid(x[:, t] @ params["U"] + carried @ params["W"] + params["b"])
-        states[:, t] = s
-    return states, sigmoid(states @ params["V"] + params["c"])
+        h = sigmoid(x[:, t] @ params["Wxh"] + carried @ params["Whh"] + params["bh"])
+        states[:, t] = h
+    return states, sigmoid(states @ params["Why"] + params["by"])
 
 
 def bit_error_by_position(params, x, y, units: Sequence[int] = (), *, fill="mean") -> np.ndarray:
@@ -411,21 +412,21 @@ def carry_correlation(params, x) -> np.ndarray:
 
 
 def state_map(params, x_step, start: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Iterate ``s ← σ(x U + s W + b)`` with the same input ``x_step`` for ``steps`` steps from ``start``
-    (one state or a batch): the states ``(steps, ..., H)`` and the outputs ``(steps, ...)``."""
-    s = np.asarray(start, dtype=float)
+    """Iterate ``h ← σ(x W_xh + h W_hh + b_h)`` with the same input ``x_step`` for ``steps`` steps from
+    ``start`` (one state or a batch): the states ``(steps, ..., H)`` and the outputs ``(steps, ...)``."""
+    h = np.asarray(start, dtype=float)
     x_step = np.asarray(x_step, dtype=float)
     states, outputs = [], []
     for _ in range(positive_int("steps", steps)):
-        s = sigmoid(x_step @ params["U"] + s @ params["W"] + params["b"])
-        states.append(s)
-        outputs.append(sigmoid(s @ params["V"] + params["c"])[..., 0])
+        h = sigmoid(x_step @ params["Wxh"] + h @ params["Whh"] + params["bh"])
+        states.append(h)
+        outputs.append(sigmoid(h @ params["Why"] + params["by"])[..., 0])
     return np.array(states), np.array(outputs)
 
 
 def carry_states(params) -> np.ndarray:
     """Two states after the first position: with a carry (input 1+1) and without (0+0), shape (2, H)."""
-    return sigmoid(np.array([[1.0, 1.0], [0.0, 0.0]]) @ params["U"] + params["b"])
+    return sigmoid(np.array([[1.0, 1.0], [0.0, 0.0]]) @ params["Wxh"] + params["bh"])
 
 
 def train_sgd(loss: str, lr: float, seed: int, *, hidden: int = 16, width: int = 8, max_value: int = 128,
@@ -510,7 +511,7 @@ def loss_comparison_run(config: dict, seed: int) -> dict:
             int(np.argmin(np.r_[outputs[:, 0] < 0.5, False])),    # carry: sum bit 0
             int(np.argmin(np.r_[outputs[:, 1] >= 0.5, False]))]   # no carry: sum bit 1
     # ablation: cut the recurrent path of the two units most correlated with the carry (their carried
-    # state feeding W replaced by the unit's mean activation), and of pairs of other units
+    # state feeding W_hh replaced by the unit's mean activation), and of pairs of other units
     x_all, y_all = encode_pairs(*(g.ravel() for g in np.meshgrid(np.arange(max_value), np.arange(max_value))),
                                 width)
     corr = carry_correlation(params, x_all)

@@ -303,13 +303,16 @@ def _colour(value: float) -> str:
 
 
 def colour_text_html(text: str, values, *, scale: float | None = None, title: str = "",
-                     font_size: int = 20, width_px: int = 1180) -> str:
+                     key: tuple[str, ...] | None = None, font_size: int = 20, width_px: int = 1180) -> str:
     """``text`` as HTML, every character on a background coloured by its value (red +, blue −).
 
     ``values`` are divided by ``scale`` (a positive number; default: their largest absolute
     value) and clipped to [-1, 1]. A newline is shown as ↵ and breaks the line once (blank lines are not
     repeated, so a paragraph break costs no extra height). Inline styles only, no scripts
     or remote fonts: the result renders the same offline, in a notebook and in a deck.
+
+    ``key`` -- (what red means, what blue means) and optionally a note on the scale: a line under the
+    title with the fullest red and blue, so that a reader knows what the colours say.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
@@ -327,6 +330,9 @@ def colour_text_html(text: str, values, *, scale: float | None = None, title: st
     font_size, width_px = positive_int("font_size", font_size), positive_int("width_px", width_px)
     if not isinstance(title, str):
         raise TypeError(f"title must be a str, not {type(title).__name__}")
+    if key is not None and (not isinstance(key, tuple) or len(key) not in (2, 3)
+                            or not all(isinstance(part, str) for part in key)):
+        raise TypeError(f"key must be a tuple of 2 or 3 strings (red, blue[, note]), got {key!r}")
     parts = []
     for i, (ch, v) in enumerate(zip(text, values / scale)):
         shown = "↵" if ch == "\n" else html.escape(ch)
@@ -334,6 +340,12 @@ def colour_text_html(text: str, values, *, scale: float | None = None, title: st
         if ch == "\n" and (i + 1 == len(text) or text[i + 1] != "\n"):
             parts.append("<br>")
     heading = f'<div style="font-weight:bold;margin-bottom:4px">{html.escape(title)}</div>' if title else ""
+    if key is not None:
+        swatches = [f'<span style="background:{_colour(sign)};padding:0 4px">{html.escape(label)}</span>'
+                    for sign, label in zip((1.0, -1.0), key)]
+        note = f" ({html.escape(key[2])})" if len(key) == 3 else ""
+        heading += (f'<div style="font-size:{max(16, font_size - 4)}px;margin-bottom:4px">цвет фона: '
+                    f'{swatches[0]} {swatches[1]}{note}</div>')
     return (f'<div style="max-width:{width_px}px;font-family:monospace;font-size:{font_size}px;'
             f'line-height:1.35;white-space:pre-wrap;overflow-wrap:anywhere;color:black">'
             f'{heading}{"".join(parts)}</div>')
@@ -380,7 +392,7 @@ def check_sampler(sample_next, draws: int = 4000, seed: int = 0) -> bool:
     generator = torch.Generator().manual_seed(seed)
     logits = torch.tensor(SAMPLER_LOGITS)
     for temperature, top_k in SAMPLER_CASES:
-        case = f"{name}(T = {number(temperature)}, top_k = {top_k})"
+        case = f"{name}(τ = {number(temperature)}, top_k = {top_k})"
         got = sample_next(logits.expand(draws, -1).clone(), temperature, top_k, generator)
         if unsolved(got):
             return _not_solved(name)
@@ -397,17 +409,17 @@ def check_sampler(sample_next, draws: int = 4000, seed: int = 0) -> bool:
                    else f"все {number(draws)} строк получили один и тот же номер {got[0]}: "
                         "тяните номер для каждой строки")
             raise CheckFailed(f"{case}: {why}")
-        hints = [(temperature != 1, sampler_probabilities(logits), "температура не действует: делите логиты на T "
-                  "до softmax (вероятности, делённые на T, снова нормируются, и T пропадает)"),
+        hints = [(temperature != 1, sampler_probabilities(logits), "температура не действует: делите логиты на τ "
+                  "до softmax (вероятности, делённые на τ, снова нормируются, и τ пропадает)"),
                  (temperature != 1, sampler_probabilities(logits * temperature),
-                  "логиты умножены на T, а их нужно делить на T"),
+                  "логиты умножены на τ, а их нужно делить на τ"),
                  (top_k is not None, sampler_probabilities(logits, temperature),
                   "top-k не применён: до softmax поставьте −inf всем логитам вне k наибольших")]
         for applies, other, why in hints:
             if applies and _draws_fit(got, other):
                 raise CheckFailed(f"{case}: {why}")
         check_distribution(case, got, want)  # raises, naming the outcome furthest off
-    cases = "; ".join(f"T = {number(t)}" + (f", top_k = {k}" if k else "") for t, k in SAMPLER_CASES)
+    cases = "; ".join(f"τ = {number(t)}" + (f", top_k = {k}" if k else "") for t, k in SAMPLER_CASES)
     return _passed(name, f" ({cases}: по {number(draws)} выборок)")
 
 

@@ -27,6 +27,7 @@ from torch.nn import functional as F
 
 from .checks import non_negative, non_negative_int, one_of, positive, positive_int, short
 from .exercises import CheckFailed, _not_solved, check_array, unsolved
+from .experiments import Sweep
 from .models import check_ids, device_of, eval_mode, num_parameters, register_model
 from .sequences import LengthBatches, pad_batch, reverse_within
 from .text import PAD, UNK, Vocab, tokenize
@@ -34,7 +35,8 @@ from .training import BatchLoss
 
 __all__ = ["PAD", "UNK", "AveragedClassifier", "ReviewBatches", "SentimentLSTM", "check_mean_max", "check_nb_ratio",
            "encode_reviews", "mean_max_features", "nb_log_ratio", "pad_batch", "positive_probability", "predict_proba",
-           "review_loss", "reverse_within", "tfidf_logreg"]
+           "review_loss", "reverse_within", "tfidf_logreg", "SWEEPS", "imdb_split", "review_vocab", "step_run",
+           "train_review_lstm"]
 POOLINGS = ("last", "max")
 
 
@@ -478,3 +480,127 @@ def check_mean_max(model_class, seed: int = 0) -> bool:
             raise CheckFailed(f"{name}: model(ids, lengths) даёт {shape}, а нужна форма (3,): self.head должен "
                               f"принимать 2 · hidden_size = {2 * hidden} чисел")
     return check_array(name, got, want, rtol=1e-5, atol=1e-6)
+
+
+# ---- the step-by-step comparisons, over seeds (shipped as results/06_steps.json, 06_dropout.json) ----
+
+SPLIT_BLOCKS, SPLIT_VAL_BLOCKS, VOCAB_SIZE = 50, 5, 20_000
+
+
+def imdb_split(labels, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows (a seeded permutation) and validation rows of the IMDB training set.
+
+    Neighbouring ids in IMDB are reviews of the same film, so validation takes whole blocks:
+    for each class, its rows in id order cut into 50 blocks, 5 of them (chosen by ``seed``)
+    held out. A random 10 % would put nearly every validation film into training too."""
+    labels = np.asarray(labels)
+    rng, val = np.random.default_rng(seed), []
+    for label in (0, 1):
+        blocks = np.array_split(np.flatnonzero(labels == label), SPLIT_BLOCKS)
+        val += [blocks[b] for b in rng.choice(SPLIT_BLOCKS, SPLIT_VAL_BLOCKS, replace=False)]
+    val_idx = np.concatenate(val)
+    fit_idx = rng.permutation(np.setdiff1d(np.arange(len(labels)), val_idx))
+    return fit_idx, val_idx
+
+
+def review_vocab(token_lists, rows) -> Vocab:
+    """The lecture's vocabulary: the 20 000 most frequent tokens of the training rows, with PAD and UNK."""
+    return Vocab.build([token_lists[i] for i in rows], specials=(PAD,), unk=UNK, max_size=VOCAB_SIZE, joiner=" ")
+
+
+def train_review_lstm(reviews, labels, rows, val_rows, vocab_size: int, *, seed: int, epochs: int = 1,
+                      batch_size: int = 64, naive_pad: str | None = None, max_len: int | None = None,
+                      lr: float = 2e-3, lr_decay: float = 1.0, device=None, **fit_kwargs_and_model):
+    """Train a :class:`SentimentLSTM` on ``reviews[rows]`` and validate on ``reviews[val_rows]``.
+
+    ``seed`` fixes the initial weights and the batch order. ``naive_pad="right"``/``"left"``: every
+    batch padded to ``max_len`` on that side and read without lengths (the naive way); otherwise
+    batches of similar length, read with their lengths. Keywords ``desc``, ``show_progress`` and
+    ``on_epoch`` go to :func:`~lecture_utils.training.fit`, the rest to the model.
+    Returns ``(model, history)``."""
+    from .config import seed_everything
+    from .training import fit
+
+    fit_keys = {"desc", "show_progress", "on_epoch", "max_seconds"}
+    fit_kwargs = {k: v for k, v in fit_kwargs_and_model.items() if k in fit_keys}
+    model_kwargs = {k: v for k, v in fit_kwargs_and_model.items() if k not in fit_keys}
+    seed_everything(seed)
+    labels = torch.as_tensor(np.array(labels))
+
+    def pick(index):
+        return [reviews[i] for i in index], labels[torch.as_tensor(np.asarray(index))]
+
+    if naive_pad is None:
+        train = ReviewBatches(*pick(rows), batch_size, shuffle=True, seed=seed)
+    else:
+        train = ReviewBatches(*pick(rows), batch_size, by_length=False, pad_to=max_len, pad_side=naive_pad,
+                              shuffle=True, seed=seed)
+    val = ReviewBatches(*pick(val_rows), 256)
+    model = SentimentLSTM(vocab_size, **model_kwargs)
+    if device is not None:
+        model = model.to(device)
+    history = fit(model, train, val, loss_fn=review_loss, epochs=epochs, lr=lr, lr_decay=lr_decay, **fit_kwargs)
+    return model, history
+
+
+_PREPARED: dict = {}
+
+
+def _prepared(split_seed: int, subset: int):
+    """IMDB training reviews tokenized, split, a vocabulary, and the first ``subset`` training rows
+    (as the lecture prepares them); computed once per process."""
+    key = (split_seed, subset)
+    if key not in _PREPARED:
+        from .data import load_imdb
+
+        frame = load_imdb("train")
+        tokens = [tokenize(text) for text in frame.text]
+        labels = frame.label.to_numpy()
+        fit_idx, val_idx = imdb_split(labels, split_seed)
+        vocab = review_vocab(tokens, fit_idx)
+        _PREPARED[key] = dict(tokens=tokens, labels=labels, rows=fit_idx[:subset], val_rows=val_idx,
+                              vocab=vocab, encoded={})
+    return _PREPARED[key]
+
+
+def step_run(config: dict, seed: int) -> dict:
+    """One run of a step-by-step comparison: a SentimentLSTM trained on the lecture's training subset
+    with ``config`` (``max_len``, ``keep`` and the model/training settings), validated every epoch."""
+    config = dict(config)
+    split_seed, subset = config.pop("split_seed"), config.pop("subset")
+    max_len, keep = config.pop("max_len"), config.pop("keep", "start")
+    config.pop("name", None)
+    data = _prepared(split_seed, subset)
+    if (max_len, keep) not in data["encoded"]:
+        data["encoded"][max_len, keep] = encode_reviews(data["tokens"], data["vocab"], max_len, keep)
+    _, history = train_review_lstm(data["encoded"][max_len, keep], data["labels"], data["rows"], data["val_rows"],
+                                   len(data["vocab"]), seed=seed, max_len=max_len, show_progress=False, **config)
+    accuracy = [float(a) for a in history.val_metrics["accuracy"]]
+    return {"val_accuracy": accuracy[history.best_epoch], "best_epoch": history.best_epoch + 1,
+            "val_accuracy_by_epoch": accuracy, "val_loss_by_epoch": [float(v) for v in history.val_loss],
+            "train_loss_by_epoch": [float(v) for v in history.train_loss]}
+
+
+STEP_FIXED = {"split_seed": 42, "subset": 4000, "epochs": 2}
+STEP_CONFIGS = tuple(
+    [{"name": f"{keep} {n}", "max_len": n, "keep": keep} for keep in ("start", "end") for n in (80, 200, 400, 600)]
+    + [{"name": "right padding 200", "max_len": 200, "naive_pad": "right"},
+       {"name": "bilstm 200", "max_len": 200, "bidirectional": True},
+       {"name": "max 200", "max_len": 200, "pooling": "max"},
+       {"name": "max 200 dropout 0.5", "max_len": 200, "pooling": "max", "dropout": 0.5},
+       {"name": "max 200 dropout 0.5 words 0.2", "max_len": 200, "pooling": "max", "dropout": 0.5,
+        "word_dropout": 0.2}])
+# The dropout step asks whether dropout fights memorising: only a run long enough to memorise can
+# answer, so these train 5 epochs (the subset's training loss falls far below its validation loss)
+DROPOUT_FIXED = {"split_seed": 42, "subset": 4000, "epochs": 5, "max_len": 200, "pooling": "max"}
+DROPOUT_CONFIGS = ({"name": "dropout 0", "dropout": 0.0}, {"name": "dropout 0.2", "dropout": 0.2},
+                   {"name": "dropout 0.5", "dropout": 0.5},
+                   {"name": "dropout 0.5 words 0.2", "dropout": 0.5, "word_dropout": 0.2})
+STEP_SEEDS = (42, 43, 44)
+
+SWEEPS = [
+    Sweep(lecture=6, name="steps", function="lecture_utils.l06_sentiment:step_run", configs=STEP_CONFIGS,
+          seeds=STEP_SEEDS, fixed=STEP_FIXED, datasets=("imdb_train",)),
+    Sweep(lecture=6, name="dropout", function="lecture_utils.l06_sentiment:step_run", configs=DROPOUT_CONFIGS,
+          seeds=STEP_SEEDS, fixed=DROPOUT_FIXED, datasets=("imdb_train",)),
+]

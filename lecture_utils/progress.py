@@ -7,15 +7,17 @@ import sys
 from tqdm import tqdm
 
 _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
-_RATE_UNITS = (("it/s", "ит/с"), ("s/it", "с/ит"), ("/s,", "/с,"), ("/s]", "/с]"), ("/s ", "/с "))
+_INVERSE_RATE = re.compile(r"(\d)s/ ?(\w)")   # tqdm's «1.35s/ шаг» (slower than one step a second)
+_RATE_UNITS = (("/s,", "/с,"), ("/s]", "/с]"), ("/s ", "/с "))
 
 
 class RussianBar(tqdm):
-    """tqdm whose line reads in Russian: decimal commas, «/с» for «/s», «ит» for «it»."""
+    """tqdm whose line reads in Russian: decimal commas, «/с» for «/s», «1,35 с/шаг» for «1.35s/ шаг»
+    (with :func:`progress`'s default unit, «ит/с» for «it/s»)."""
 
     @staticmethod
     def format_meter(*args, **kwargs) -> str:
-        line = tqdm.format_meter(*args, **kwargs)
+        line = _INVERSE_RATE.sub(r"\1 с/\2", tqdm.format_meter(*args, **kwargs))  # as long as before
         for english, russian in _RATE_UNITS:
             line = line.replace(english, russian)
         return _DECIMAL_POINT.sub(",", line)
@@ -33,4 +35,5 @@ def progress(iterable=None, **kwargs) -> tqdm:
     kwargs.setdefault("mininterval", 0.5)
     kwargs.setdefault("ncols", 90)
     kwargs.setdefault("ascii", False)
+    kwargs.setdefault("unit", " ит")
     return RussianBar(iterable, **kwargs)

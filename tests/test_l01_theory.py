@@ -1,5 +1,5 @@
-"""Lecture 01: its taught code (numpy RNN forward, Jacobian products) against torch, and lecture_utils.l01_theory
-(spectral radius, the cliff, the adding problem trained with many seeds at once)."""
+"""Lecture 01: its taught code (numpy RNN forward, Jacobian products, in the course notation) against torch,
+and lecture_utils.l01_theory (spectral radius, the cliff, the adding problem trained with many seeds at once)."""
 from __future__ import annotations
 
 import json
@@ -24,25 +24,28 @@ def lecture():
     return teach_namespace(NOTEBOOK)
 
 
+ARGS = ("x", "h0", "W_xh", "W_hh", "b_h", "W_hy", "b_y")  # the lecture's order, in the course's notation
+
+
 def random_rnn(rng):
-    n_in, n_h, n_out, steps = rng.integers(1, 9, size=4)
-    return dict(x=rng.normal(size=(steps, n_in)), s0=rng.normal(size=n_h),
-                U=rng.normal(size=(n_h, n_in)), W=rng.normal(size=(n_h, n_h)) / np.sqrt(n_h),
-                V=rng.normal(size=(n_out, n_h)), b=rng.normal(size=n_h), c=rng.normal(size=n_out))
+    n_in, H, n_out, steps = rng.integers(1, 9, size=4)
+    return dict(x=rng.normal(size=(steps, n_in)), h0=rng.normal(size=H),
+                W_xh=rng.normal(size=(H, n_in)), W_hh=rng.normal(size=(H, H)) / np.sqrt(H),
+                W_hy=rng.normal(size=(n_out, H)), b_h=rng.normal(size=H), b_y=rng.normal(size=n_out))
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_numpy_forward_matches_torch_rnn(lecture, seed):
     p = random_rnn(np.random.default_rng(seed))
-    states, outputs = lecture["rnn_forward"](p["x"], p["s0"], p["U"], p["W"], p["V"], p["b"], p["c"])
-    cell = nn.RNN(p["U"].shape[1], len(p["s0"]), dtype=torch.float64)
+    states, outputs = lecture["rnn_forward"](*(p[k] for k in ARGS))
+    cell = nn.RNN(p["W_xh"].shape[1], len(p["h0"]), dtype=torch.float64)
     with torch.no_grad():
-        cell.weight_ih_l0.copy_(torch.from_numpy(p["U"]))
-        cell.weight_hh_l0.copy_(torch.from_numpy(p["W"]))
-        cell.bias_ih_l0.copy_(torch.from_numpy(p["b"]))
+        cell.weight_ih_l0.copy_(torch.from_numpy(p["W_xh"]))
+        cell.weight_hh_l0.copy_(torch.from_numpy(p["W_hh"]))
+        cell.bias_ih_l0.copy_(torch.from_numpy(p["b_h"]))
         cell.bias_hh_l0.zero_()
-        expected, _ = cell(torch.from_numpy(p["x"]), torch.from_numpy(p["s0"])[None])
-        logits = expected @ torch.from_numpy(p["V"]).T + torch.from_numpy(p["c"])
+        expected, _ = cell(torch.from_numpy(p["x"]), torch.from_numpy(p["h0"])[None])
+        logits = expected @ torch.from_numpy(p["W_hy"]).T + torch.from_numpy(p["b_y"])
     np.testing.assert_allclose(states, expected.numpy(), atol=1e-12)
     np.testing.assert_allclose(outputs, torch.softmax(logits, -1).numpy(), atol=1e-12)
     np.testing.assert_allclose(outputs.sum(axis=1), 1.0)
@@ -56,16 +59,16 @@ def test_softmax_survives_large_logits(lecture):
 @pytest.mark.parametrize("f", ["tanh", "linear"])
 def test_state_jacobians_match_autograd(lecture, seed, f):
     p = random_rnn(np.random.default_rng(100 + seed))
-    jacobians = lecture["state_jacobians"](p["W"], p["U"], p["b"], p["x"], p["s0"], f)
+    jacobians = lecture["state_jacobians"](*(p[k] for k in ARGS[:5]), f)
     assert len(jacobians) == len(p["x"])
     act = torch.tanh if f == "tanh" else (lambda a: a)
-    W, U, b = (torch.from_numpy(p[k]) for k in "WUb")
+    W_xh, W_hh, b_h = (torch.from_numpy(p[k]) for k in ("W_xh", "W_hh", "b_h"))
     for steps, ours in enumerate(jacobians, start=1):
-        def final_state(s, steps=steps):
+        def last_state(h, steps=steps):
             for x_t in torch.from_numpy(p["x"][:steps]):
-                s = act(b + W @ s + U @ x_t)
-            return s
-        expected = torch.autograd.functional.jacobian(final_state, torch.from_numpy(p["s0"]))
+                h = act(W_xh @ x_t + W_hh @ h + b_h)
+            return h
+        expected = torch.autograd.functional.jacobian(last_state, torch.from_numpy(p["h0"]))
         np.testing.assert_allclose(ours, expected.numpy(), rtol=1e-10, atol=1e-12)
 
 
@@ -73,34 +76,40 @@ def test_state_jacobians_match_autograd(lecture, seed, f):
 def test_bptt_backward_matches_autograd_and_finite_differences(lecture, seed):
     rng = np.random.default_rng(200 + seed)
     p = random_rnn(rng)
-    targets = rng.integers(len(p["c"]), size=len(p["x"]))
-    args = [p[k] for k in ("x",)] + [targets] + [p[k] for k in ("s0", "U", "W", "V", "b", "c")]
-    loss, grads = lecture["rnn_backward"](*args)
-    params = {k: torch.tensor(p[k], requires_grad=True) for k in "UWVbc"}
-    s, expected = torch.from_numpy(p["s0"]), 0.0
-    for x_t, k in zip(torch.from_numpy(p["x"]), targets):
-        s = torch.tanh(params["b"] + params["W"] @ s + params["U"] @ x_t)
-        expected = expected - torch.log_softmax(params["c"] + params["V"] @ s, dim=0)[k]
+    targets = rng.integers(len(p["b_y"]), size=len(p["x"]))
+    loss, grads = lecture["rnn_backward"](p["x"], targets, *(p[k] for k in ARGS[1:]))
+    params = {k: torch.tensor(p[k], requires_grad=True) for k in ARGS[2:]}
+    h, expected = torch.from_numpy(p["h0"]), 0.0
+    for x_t, y_t in zip(torch.from_numpy(p["x"]), targets):
+        h = torch.tanh(params["W_xh"] @ x_t + params["W_hh"] @ h + params["b_h"])
+        expected = expected - torch.log_softmax(params["W_hy"] @ h + params["b_y"], dim=0)[y_t]
     expected.backward()
     assert loss == pytest.approx(expected.item(), rel=1e-12)
     for name, param in params.items():
         np.testing.assert_allclose(grads[name], param.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
-    # and one entry of W by central differences, independent of torch
-    i, j, eps = rng.integers(len(p["s0"])), rng.integers(len(p["s0"])), 1e-6
-    plus, minus = p["W"].copy(), p["W"].copy()
+    # and one entry of W_hh by central differences, independent of torch
+    i, j, eps = rng.integers(len(p["h0"])), rng.integers(len(p["h0"])), 1e-6
+    plus, minus = p["W_hh"].copy(), p["W_hh"].copy()
     plus[i, j] += eps
     minus[i, j] -= eps
-    loss_at = lambda W: lecture["rnn_backward"](p["x"], targets, p["s0"], p["U"], W, p["V"], p["b"], p["c"])[0]  # noqa: E731
+    loss_at = lambda W_hh: lecture["rnn_backward"](  # noqa: E731
+        p["x"], targets, p["h0"], p["W_xh"], W_hh, p["b_h"], p["W_hy"], p["b_y"])[0]
     numeric = (loss_at(plus) - loss_at(minus)) / (2 * eps)
-    assert grads["W"][i, j] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
+    assert grads["W_hh"][i, j] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
 
 
 def test_linear_jacobian_is_a_matrix_power(lecture):
     rng = np.random.default_rng(7)
-    W = rng.normal(size=(6, 6))
-    jacobians = lecture["state_jacobians"](W, np.zeros((6, 2)), np.zeros(6), np.zeros((4, 2)),
+    W_hh = rng.normal(size=(6, 6))
+    jacobians = lecture["state_jacobians"](np.zeros((4, 2)), np.zeros(6), np.zeros((6, 2)), W_hh,
                                            np.zeros(6), "linear")
-    np.testing.assert_allclose(jacobians[-1], np.linalg.matrix_power(W, 4))
+    np.testing.assert_allclose(jacobians[-1], np.linalg.matrix_power(W_hh, 4))
+
+
+def test_state_jacobians_refuse_an_unknown_activation(lecture):
+    """A name it does not know (say "relu", before exercise 2 is solved) is an error, not silently linear."""
+    with pytest.raises(ValueError, match="activation must be 'tanh' or 'linear', got 'relu'"):
+        lecture["state_jacobians"](np.zeros((3, 2)), np.zeros(4), np.zeros((4, 2)), np.eye(4), np.zeros(4), "relu")
 
 
 def test_with_spectral_radius():
@@ -193,6 +202,7 @@ def test_the_adding_sweeps_compare_one_protocol():
     lstm = l01_theory.adding_model(l01_theory.ADDING_MODELS["LSTM, b_f = 1"], [0]).parameters_per_copy()
     rnn_128 = l01_theory.adding_model(l01_theory.ADDING_MODELS["RNN, 128 нейронов"], [0]).parameters_per_copy()
     assert (lstm, rnn_128) == (17473, 17025)
+    assert l01_theory.ADDING_MODELS["RNN, ортогональная W_hh"]["init"] == "orthogonal"  # the notation's W_hh
 
 
 # --- the shipped sweeps reproduce ------------------------------------------------------------------
@@ -229,7 +239,7 @@ def exercise_namespace(first_line: str) -> dict:
     (source,) = ["".join(c["source"]) for c in cells if "".join(c["source"]).startswith(first_line)]
     rng = np.random.default_rng(3)
     namespace = dict(np=np, torch=torch, l01_theory=l01_theory, lu=lecture_utils, base_W=rng.normal(size=(6, 6)),
-                     U_demo=rng.normal(size=(6, 2)), x_demo=rng.normal(size=(12, 2)))
+                     W_xh_demo=rng.normal(size=(6, 2)), x_demo=rng.normal(size=(12, 2)))
     exec(compile(source, NOTEBOOK.name, "exec"), namespace)  # defines the reference and runs its check
     return namespace
 
@@ -238,14 +248,14 @@ def test_exercise_2_check_passes_the_reference_and_names_a_missing_relu_slope(ca
     namespace = exercise_namespace("def relu_jacobians")
     assert "для ReLU: верно" in capsys.readouterr().out
 
-    def no_slope(W, U, b, x, s0):  # the typical mistake: the product of W alone, without [a_t > 0]
-        J, jacobians = np.eye(len(s0)), []
+    def no_slope(x, h0, W_xh, W_hh, b_h):  # the typical mistake: the product of W_hh alone, without [a_t > 0]
+        J, jacobians = np.eye(len(h0)), []
         for _ in x:
-            J = W @ J
+            J = W_hh @ J
             jacobians.append(J)
         return jacobians
 
-    with pytest.raises(CheckFailed, match=r"∂s_10/∂s_0 для ReLU\[\d+, \d+\]: ожидалось .*, получено"):
+    with pytest.raises(CheckFailed, match=r"∂h_10/∂h_0 для ReLU\[\d+, \d+\]: ожидалось .*, получено"):
         namespace["check_relu_jacobians"](no_slope)
     assert namespace["check_relu_jacobians"](lambda *args: None) is False  # the student's edition: not solved
     assert "не решено" in capsys.readouterr().out

@@ -44,8 +44,8 @@ def test_encode_pairs_targets_are_the_sum():
 
 def random_params(rng, hidden=5):
     params = ba.init_params(hidden, rng)
-    params["b"] = rng.normal(size=hidden)
-    params["c"] = rng.normal(size=1)
+    params["bh"] = rng.normal(size=hidden)
+    params["by"] = rng.normal(size=1)
     return params
 
 
@@ -55,8 +55,8 @@ def test_notebook_forward_matches_the_batched_forward(lecture):
     x, _ = ba.encode_pairs(rng.integers(0, 2**11, 6), rng.integers(0, 2**11, 6), 12)
     states, probs = ba.forward_batch(params, x)
     for i in range(len(x)):
-        s, y_hat = lecture["forward"](params, x[i])
-        np.testing.assert_allclose(s[1:], states[i], rtol=0, atol=1e-12)
+        h, y_hat = lecture["forward"](params, x[i])
+        np.testing.assert_allclose(h[1:], states[i], rtol=0, atol=1e-12)
         np.testing.assert_allclose(y_hat, probs[i], rtol=0, atol=1e-12)
 
 
@@ -69,11 +69,11 @@ def test_notebook_bptt_matches_torch_autograd(lecture, seed):
     loss, grads, _ = lecture["loss_and_grads"](params, x, y)
 
     t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-    s = torch.zeros(params["W"].shape[0], dtype=torch.float64)
+    h = torch.zeros(params["Whh"].shape[0], dtype=torch.float64)
     torch_loss = 0
     for step in range(width):
-        s = torch.sigmoid(torch.tensor(x[step]) @ t["U"] + s @ t["W"] + t["b"])
-        logit = s @ t["V"] + t["c"]
+        h = torch.sigmoid(torch.tensor(x[step]) @ t["Wxh"] + h @ t["Whh"] + t["bh"])
+        logit = h @ t["Why"] + t["by"]
         torch_loss = torch_loss + torch.nn.functional.binary_cross_entropy_with_logits(
             logit, torch.tensor(y[step]), reduction="sum")
     torch_loss.backward()
@@ -114,11 +114,11 @@ def test_notebook_squared_error_gradient_matches_torch_autograd(lecture, seed):
     loss, grads, _ = lecture["loss_and_grads"](params, x, y, "mse")
 
     t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
-    s = torch.zeros(5, dtype=torch.float64)
+    h = torch.zeros(5, dtype=torch.float64)
     torch_loss = 0
     for step in range(7):
-        s = torch.sigmoid(torch.tensor(x[step]) @ t["U"] + s @ t["W"] + t["b"])
-        y_hat = torch.sigmoid(s @ t["V"] + t["c"])
+        h = torch.sigmoid(torch.tensor(x[step]) @ t["Wxh"] + h @ t["Whh"] + t["bh"])
+        y_hat = torch.sigmoid(h @ t["Why"] + t["by"])
         torch_loss = torch_loss + 0.5 * ((y_hat - torch.tensor(y[step])) ** 2).sum()
     torch_loss.backward()
     assert loss == pytest.approx(torch_loss.item(), rel=1e-10)
@@ -188,10 +188,10 @@ def test_forward_batch_refuses_one_example_and_bad_params():
     with pytest.raises(ValueError, match=r"x must be a batch of shape \(B, T, 2\), got shape \(8, 2\).*x\[None\]"):
         ba.forward_batch(params, x)
     assert ba.forward_batch(params, x[None])[1].shape == (1, 8, 1)
-    with pytest.raises(ValueError, match=r"params lacks \['c'\]"):
-        ba.forward_batch({k: v for k, v in params.items() if k != "c"}, x[None])
+    with pytest.raises(ValueError, match=r"params lacks \['by'\]"):
+        ba.forward_batch({k: v for k, v in params.items() if k != "by"}, x[None])
     with pytest.raises(ValueError, match="params have shapes"):
-        ba.forward_batch({**params, "b": np.zeros(5)}, x[None])
+        ba.forward_batch({**params, "bh": np.zeros(5)}, x[None])
     with pytest.raises(TypeError, match="params must be a dict"):
         ba.forward_batch([params], x[None])
 
@@ -318,7 +318,7 @@ def test_silencing_no_unit_is_the_forward_pass_and_silencing_all_leaves_the_bias
     states, probs = ba.silenced_forward(params, x)
     np.testing.assert_array_equal(probs, ba.forward_batch(params, x)[1])
     states, probs = ba.silenced_forward(params, x, range(5))
-    assert (states == 0).all() and np.allclose(probs, ba.sigmoid(params["c"]))
+    assert (states == 0).all() and np.allclose(probs, ba.sigmoid(params["by"]))
     assert ba.bit_error_by_position(params, x, y).shape == (8,)
     with pytest.raises(ValueError, match="hidden units 0..4"):
         ba.silenced_forward(params, x, [5])
@@ -332,15 +332,15 @@ def test_cutting_the_recurrent_path_replaces_only_the_carried_state():
     np.testing.assert_allclose(probs, ba.forward_batch(params, x)[1], rtol=1e-12)
     fill = np.array([0.3, 0.7])
     states, probs = ba.recurrence_cut_forward(params, x, [1, 3], fill)
-    # by hand: s_{-1} = 0 untouched, then units 1 and 3 of the carried state replaced by the fill
-    s = np.zeros((len(x), 5))
+    # by hand: h_{-1} = 0 untouched, then units 1 and 3 of the carried state replaced by the fill
+    h = np.zeros((len(x), 5))
     for t in range(8):
-        carried = s.copy()
+        carried = h.copy()
         if t > 0:
             carried[:, [1, 3]] = fill
-        s = ba.sigmoid(x[:, t] @ params["U"] + carried @ params["W"] + params["b"])
-        np.testing.assert_allclose(states[:, t], s, rtol=1e-12)     # the unit still reaches the output
-    np.testing.assert_allclose(probs, ba.sigmoid(states @ params["V"] + params["c"]), rtol=1e-12)
+        h = ba.sigmoid(x[:, t] @ params["Wxh"] + carried @ params["Whh"] + params["bh"])
+        np.testing.assert_allclose(states[:, t], h, rtol=1e-12)     # the unit still reaches the output
+    np.testing.assert_allclose(probs, ba.sigmoid(states @ params["Why"] + params["by"]), rtol=1e-12)
     intact = ba.bit_error_by_position(params, x, y)
     cut = ba.bit_error_by_position(params, x, y, [1, 3])
     assert cut[0] == intact[0]                                      # position 0 receives no carry
@@ -381,6 +381,6 @@ def test_state_map_iterates_the_recurrence():
     states, outputs = ba.state_map(params, [1.0, 0.0], starts, 4)
     assert states.shape == (4, 2, 3) and outputs.shape == (4, 2)
     x = np.array([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0]])      # 1+1, then (1, 0) twice
-    s, y_hat = ba.forward_batch(params, x[None])
-    np.testing.assert_allclose(states[1, 0], s[0, 2], rtol=1e-12)
+    h, y_hat = ba.forward_batch(params, x[None])
+    np.testing.assert_allclose(states[1, 0], h[0, 2], rtol=1e-12)
     np.testing.assert_allclose(outputs[1, 0], y_hat[0, 2, 0], rtol=1e-12)

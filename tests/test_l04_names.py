@@ -144,7 +144,7 @@ def test_an_embedding_is_a_one_hot_row_times_its_matrix(lecture):
 
 @pytest.mark.parametrize("with_start", [False, True])
 def test_rnn_layer_is_nn_rnn_with_lecture_01_names(lecture, with_start):
-    """weight_ih_l0 = U, weight_hh_l0 = W, bias_ih_l0 + bias_hh_l0 = b; h_0 = s_{-1} (zeros by default)."""
+    """weight_ih_l0 = W_xh, weight_hh_l0 = W_hh, bias_ih_l0 + bias_hh_l0 = b_h; h_0 given or zeros."""
     torch.manual_seed(2)
     rnn = torch.nn.RNN(4, 6, batch_first=True, dtype=torch.float64)
     x = torch.randn(3, 5, 4, dtype=torch.float64)

@@ -386,6 +386,20 @@ def test_colour_text_html_refuses_a_scale_that_is_not_positive(scale, match):
         colour_text_html("ab", [0.5, -0.5], scale=scale)
 
 
+def test_colour_text_html_shows_a_colour_key():
+    """The key names what the fullest red and blue mean, on those very colours, above the text."""
+    page = colour_text_html("ab", [1.0, -1.0], scale=1.0, title="t",
+                            key=("выше среднего", "ниже <среднего>", "шкала: 99-й перцентиль"))
+    colours = re.findall(r"background:(rgb\([^)]*\))", page)
+    assert colours[:2] == ["rgb(255,102,102)", "rgb(102,102,255)"]      # the key's swatches come first
+    assert "выше среднего" in page and "ниже &lt;среднего&gt;" in page and "(шкала: 99-й перцентиль)" in page
+    assert page.index("выше среднего") < page.index(">a<")
+    assert "цвет фона" not in colour_text_html("ab", [1.0, -1.0])                # no key unless asked
+    for bad in (("только красный",), "выше, ниже", ("a", 1)):
+        with pytest.raises(TypeError, match="key must be a tuple of 2 or 3 strings"):
+            colour_text_html("ab", [1.0, -1.0], key=bad)
+
+
 def test_colour_text_html_checks_its_layout_arguments():
     assert colour_text_html("ab", [0.0, 0.0]).count("rgb(255,255,255)") == 2  # all zero: white, no scale error
     with pytest.raises(ValueError, match="font_size must be a positive integer, got 0"):
@@ -444,7 +458,7 @@ def test_check_sampler_passes_the_reference_solution_and_the_package(taught, cap
 
     assert check_sampler(taught["my_sample_next"]) is True
     assert check_sampler(sample_next) is True
-    assert capsys.readouterr().out.count("sample_next: верно (T = 1,0; T = 0,5; T = 2,0, top_k = 3") == 2
+    assert capsys.readouterr().out.count("sample_next: верно (τ = 1,0; τ = 0,5; τ = 2,0, top_k = 3") == 2
 
 
 def _reference_sampler(logits, temperature=1.0, top_k=None, generator=None):
@@ -470,14 +484,14 @@ def test_check_sampler_names_typical_mistakes():
     def one_draw_for_all(logits, temperature=1.0, top_k=None, generator=None):
         return _reference_sampler(logits[:1], temperature, top_k, generator).expand(len(logits))
 
-    with pytest.raises(CheckFailed, match=r"T = 1,0, top_k = None\): всегда самый вероятный номер: это argmax"):
+    with pytest.raises(CheckFailed, match=r"τ = 1,0, top_k = None\): всегда самый вероятный номер: это argmax"):
         check_sampler(greedy)
-    with pytest.raises(CheckFailed, match=r"T = 0,5, top_k = None\): температура не действует: делите логиты на T "
+    with pytest.raises(CheckFailed, match=r"τ = 0,5, top_k = None\): температура не действует: делите логиты на τ "
                                           "до softmax"):
         check_sampler(temperature_after_softmax)
-    with pytest.raises(CheckFailed, match="логиты умножены на T, а их нужно делить на T"):
+    with pytest.raises(CheckFailed, match="логиты умножены на τ, а их нужно делить на τ"):
         check_sampler(times_temperature)
-    with pytest.raises(CheckFailed, match=r"T = 2,0, top_k = 3\): top-k не применён"):
+    with pytest.raises(CheckFailed, match=r"τ = 2,0, top_k = 3\): top-k не применён"):
         check_sampler(top_k_ignored)
     with pytest.raises(CheckFailed, match="все 4\u202f000 строк получили один и тот же номер"):
         check_sampler(one_draw_for_all)

@@ -71,6 +71,24 @@ def test_the_lectures_packed_last_state_is_the_packages(vocab):
     torch.testing.assert_close(last_state(model, ids, lengths), model.features(ids, lengths))
 
 
+def test_the_lectures_packed_last_state_reads_the_last_layer_of_a_deep_bidirectional_lstm():
+    """For a plain nn.LSTM of two layers and both directions, the lecture's last_state is the last layer's
+    forward state after each review's last word beside its backward state after the first word (not every
+    layer's state side by side), as for the review read alone."""
+    last_state = teach_namespace(LECTURE)["last_state"]
+    torch.manual_seed(0)
+    model = torch.nn.Module()
+    model.embedding = torch.nn.Embedding(12, 5)
+    model.lstm = torch.nn.LSTM(5, 4, num_layers=2, bidirectional=True, batch_first=True)
+    reviews = [torch.tensor([3, 4]), torch.tensor([5, 6, 7, 8])]
+    with torch.no_grad():
+        together = last_state(model, pad_batch(reviews, length=6), torch.tensor([2, 4]))
+        assert together.shape == (2, 8)
+        for row, review in enumerate(reviews):
+            out, _ = model.lstm(model.embedding(review[None]))
+            torch.testing.assert_close(together[row], torch.cat([out[0, -1, :4], out[0, 0, 4:]]))
+
+
 def test_gradients_with_lengths_are_those_of_each_review_alone(vocab):
     model = model_for(vocab, pooling="max", bidirectional=True)
     reviews = encode_reviews([["good", "movie"], ["the", "plot", "was", "boring", "and", "bad"]], vocab)

@@ -31,4 +31,7 @@ def test_the_bar_reads_in_russian(capsys):
     assert not re.search(r"\d\.\d", last), last
     for _ in progress(range(2), mininterval=0):
         pass
-    assert "ит/с" in capsys.readouterr().out
+    assert " ит/с" in capsys.readouterr().out
+    slow = progress(total=4, unit=" шаг", mininterval=0)
+    line = slow.format_meter(1, 4, 2.7, ncols=90, unit=" шаг", prefix="итог")
+    assert "2,70 с/шаг" in line and "s/" not in line, line
