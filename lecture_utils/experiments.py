@@ -32,7 +32,7 @@ import numpy as np
 from .atomic import atomic_path
 from .checks import non_negative_int, positive_int
 from .fetching import REPO_ROOT
-from .timing import machine
+from .timing import cpu_name, machine
 
 RESULTS_DIR = REPO_ROOT / "results"
 FORMAT = "lecture_utils.experiments/1"
@@ -246,11 +246,26 @@ def runs_of(results: dict, config_index: int) -> list[dict]:
     return [run for run in results["runs"] if run["config_index"] == config_index]
 
 
+ELSEWHERE_POINTS, ELSEWHERE_RTOL = 3, 1e-3
+
+
+def made_on_this_cpu(results: dict) -> bool:
+    """Whether shipped ``results`` were made on a CPU of the same model as this machine's (float
+    sums round alike only there: on another CPU model, long training runs drift apart)."""
+    return results["provenance"]["machine"].split(",")[0] == cpu_name()
+
+
 def reproduce(sweep: Sweep, config_index: int, seed: int, results_dir: Path | str = RESULTS_DIR,
               *, rtol: float = 1e-6, atol: float = 1e-9) -> dict:
     """Re-run one configuration and seed (for a batched sweep: the configuration's whole batch of
     seeds, as it was run) and compare with the shipped numbers; returns the new result or raises
-    :class:`ResultsError` naming the first number that differs."""
+    :class:`ResultsError` naming the first number that differs.
+
+    On a CPU of the model that made the results every number must come back (to ``rtol``). On another
+    CPU model, rounding differs in the last bits and a long run amplifies it until a discrete outcome
+    (the update at which a task counts as solved, the best epoch) can change; there the check is of
+    the run's start: the first :data:`ELSEWHERE_POINTS` items of every list of numbers agree to
+    :data:`ELSEWHERE_RTOL` (a wrong configuration, seed or code changes them far more)."""
     shipped = load_results(sweep, results_dir)
     stored = next((run["result"] for run in shipped["runs"]
                    if run["config_index"] == config_index and run["seed"] == seed), None)
@@ -258,10 +273,29 @@ def reproduce(sweep: Sweep, config_index: int, seed: int, results_dir: Path | st
         raise ResultsError(f"{sweep.file_name} holds no run of config {config_index} with seed {seed}")
     seeds = list(sweep.seeds) if sweep.batched else [seed]
     fresh = sweep.run_config(config_index, seeds)[seeds.index(seed)]
-    problem = _first_difference(stored, fresh, "result", rtol, atol)
+    if made_on_this_cpu(shipped):
+        problem = _first_difference(stored, fresh, "result", rtol, atol)
+    else:
+        problem = _first_difference(_starts(stored), _starts(fresh), "result", max(rtol, ELSEWHERE_RTOL), atol)
+        if problem is None and not _starts(stored):
+            problem = "holds no list of numbers to compare on this CPU model"
+        problem = problem and f"{problem} (made on {shipped['provenance']['machine']}, run on {cpu_name()}: " \
+                              f"compared the first {ELSEWHERE_POINTS} points of each curve)"
     if problem:
         raise ResultsError(f"{sweep.file_name}, config {config_index}, seed {seed} does not reproduce: {problem}")
     return fresh
+
+
+def _starts(result):
+    """The first ELSEWHERE_POINTS items of every list of numbers in ``result`` (nested dicts kept)."""
+    if isinstance(result, dict):
+        return {key: part for key, value in result.items() if (part := _starts(value)) not in (None, {})}
+    if isinstance(result, list) and result and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                   for x in result):
+        return result[:ELSEWHERE_POINTS]
+    if isinstance(result, list) and result and all(isinstance(x, (list, dict)) for x in result):
+        return [_starts(x) for x in result[:ELSEWHERE_POINTS]]
+    return None
 
 
 def _first_difference(a, b, where: str, rtol: float, atol: float) -> str | None:

@@ -373,4 +373,4 @@ def test_sweeps_share_their_settings_and_the_final_learning_rates_are_the_valida
 @pytest.mark.parametrize("name, config, seed", [("cells_lr", 0, 0), ("cells", 3, 1), ("cells_exercises", 4, 2)])
 def test_one_shipped_run_of_each_sweep_reproduces(name, config, seed, one_thread):
     sweep = next(sweep for sweep in l04.SWEEPS if sweep.name == name)
-    reproduce(sweep, config, seed)
+    reproduce(sweep, config, seed, rtol=1e-5, atol=1e-7)  # float32 sums differ in the last digits across CPUs
