@@ -10,7 +10,7 @@
   source's memory counted in characters (:func:`source_smoothing`); :func:`spread` prints them.
 
 The math is min-char-rnn's (Karpathy): ``h_t = tanh(Wxh x_t + Whh h_{t-1} + bh)``,
-``y_t = Why h_t + by``, softmax cross-entropy summed over the sequence. What is
+the logits ``z_t = Why h_t + by`` (Karpathy's ``y``), softmax cross-entropy summed over the sequence. What is
 vectorised, where the math allows it:
 
 * ``Wxh x_t`` for a one-hot ``x_t`` is column ``x_t`` of ``Wxh``: a lookup of
@@ -280,13 +280,20 @@ class NumpyRNN(NumpyCharModel):
 class NumpyLSTM(NumpyCharModel):
     """An LSTM over characters. State: ``(h, c)``, each ``(B, H)``.
 
-    Gates in the order input, forget, output (sigmoids), candidate ``g`` (tanh):
-    ``z = Wxh x_t + Whh h_{t-1} + bh`` of size 4H, ``c_t = f*c_{t-1} + i*g``,
-    ``h_t = o*tanh(c_t)``. The forget-gate bias starts at 1 so that early on the
-    cell remembers instead of forgetting.
+    The gate blocks are in torch's order (``torch.nn.LSTM``, lectures 01 and 05): input ``i``,
+    forget ``f`` (sigmoids), candidate ``g`` (tanh), output ``o`` (sigmoid):
+    ``a = Wxh x_t + Whh h_{t-1} + bh = [a_i; a_f; a_g; a_o]`` of size 4H (the lecture's notation),
+    ``c_t = f*c_{t-1} + i*g``, ``h_t = o*tanh(c_t)``. So ``Wxh`` is torch's ``weight_ih_l0``,
+    ``Whh`` its ``weight_hh_l0`` and ``bh`` the sum ``bias_ih_l0 + bias_hh_l0``, block for block.
+    The forget-gate bias starts at 1 so that early on the cell remembers instead of forgetting.
     """
 
     STATE_PARTS = ("h", "c")
+
+    DRAWN_ORDER = "ifog"
+    """The block order in which the initial weights are drawn: the order this class used before it
+    took torch's. The drawn blocks are moved to torch's order, so each gate gets the same random
+    numbers as before and the shipped runs (``results/02_rnn_lstm.json``) repeat."""
 
     def __init__(self, vocab_size: int, hidden_size: int, rng: np.random.Generator,
                  scale: float = 0.01, dtype=np.float64):
@@ -294,7 +301,12 @@ class NumpyLSTM(NumpyCharModel):
         super().__init__({"Wxh": (4 * H, V), "Whh": (4 * H, H), "Why": (V, H), "bh": (4 * H,), "by": (V,)},
                          dtype)
         self._init_weights(rng, scale)
-        self.params["bh"][H:2 * H] = 1.0
+        drawn = {gate: slice(k * H, (k + 1) * H) for k, gate in enumerate(self.DRAWN_ORDER)}
+        to_torch = np.r_[tuple(drawn[gate] for gate in "ifgo")]  # rows of the drawn blocks, in i, f, g, o
+        for name in ("Wxh", "Whh"):
+            self.params[name][...] = self.params[name][to_torch]
+        self.params["bh"][H:2 * H] = 1.0  # b_f: the forget gate's block is the second in both orders
+        self._drawn_rows = np.argsort(to_torch)  # torch's rows in the drawn order: see _backward
 
     def zero_state(self, batch_size: int = 1):
         return self._zeros(batch_size), self._zeros(batch_size)
@@ -304,7 +316,7 @@ class NumpyLSTM(NumpyCharModel):
         self._hs = np.empty((T + 1, B, H), self.dtype)
         self._cs = np.empty((T + 1, B, H), self.dtype)
         self._tanh_c = np.empty((T, B, H), self.dtype)
-        self._gates = np.empty((T, B, 4, H), self.dtype)  # activated i, f, o, g
+        self._gates = np.empty((T, B, 4, H), self.dtype)  # activated i, f, g, o
         self._dz = np.empty((T, B, 4, H), self.dtype)     # dL/d(pre-activation)
         self._dc_factor = np.empty((T, B, 4, H), self.dtype)
         self._do_factor = np.empty((T, B, H), self.dtype)
@@ -312,6 +324,15 @@ class NumpyLSTM(NumpyCharModel):
         self._dc = np.empty((B, H), self.dtype)
         self._dh_next = np.empty((B, H), self.dtype)
         self._dc_next = np.empty((B, H), self.dtype)
+        self._dz_drawn = np.empty((B, 4 * H), self.dtype)
+
+    @staticmethod
+    def _sigmoid_(x: np.ndarray) -> None:
+        """sigmoid in place, as (1 + tanh(x/2)) / 2: one ufunc pass, and no overflow of exp."""
+        x *= 0.5
+        np.tanh(x, out=x)
+        x += 1
+        x *= 0.5
 
     def _forward(self, columns, state):
         p, hs, cs, gates = self.params, self._hs, self._cs, self._gates
@@ -323,13 +344,10 @@ class NumpyLSTM(NumpyCharModel):
             z = gates[t].reshape(-1, 4 * self.hidden_size)
             np.dot(hs[t], Whh_T, out=z)
             z += pre[t]
-            sig = z[:, :3 * self.hidden_size]  # sigmoid(x) = (1 + tanh(x/2)) / 2: one ufunc pass
-            sig *= 0.5
-            np.tanh(sig, out=sig)
-            sig += 1
-            sig *= 0.5
-            np.tanh(gates[t, :, 3], out=gates[t, :, 3])
-            i, f, o, g = gates[t, :, 0], gates[t, :, 1], gates[t, :, 2], gates[t, :, 3]
+            self._sigmoid_(gates[t, :, :2])  # i, f
+            self._sigmoid_(gates[t, :, 3])   # o
+            np.tanh(gates[t, :, 2], out=gates[t, :, 2])  # g
+            i, f, g, o = gates[t, :, 0], gates[t, :, 1], gates[t, :, 2], gates[t, :, 3]
             np.multiply(f, cs[t], out=cs[t + 1])
             cs[t + 1] += i * g
             np.tanh(cs[t + 1], out=self._tanh_c[t])
@@ -338,26 +356,32 @@ class NumpyLSTM(NumpyCharModel):
 
     def _backward(self, columns, dh):
         p, gates, cs, tanh_c, dz = self.params, self._gates, self._cs, self._tanh_c, self._dz
-        i, f, o, g = (gates[:, :, k] for k in range(4))
+        i, f, g, o = (gates[:, :, k] for k in range(4))
         # Everything that does not depend on the recurrence, for all steps at once:
         # dz_i = dc*g*i(1-i), dz_f = dc*c_prev*f(1-f), dz_g = dc*i*(1-g^2), dz_o = dh*tanh(c)*o(1-o).
         dc_factor, do_factor, dh_to_dc = self._dc_factor, self._do_factor, self._dh_to_dc
         dc_factor[:, :, 0] = g * i * (1 - i)
         dc_factor[:, :, 1] = cs[:-1] * f * (1 - f)
-        dc_factor[:, :, 2] = 0
-        dc_factor[:, :, 3] = i * (1 - g ** 2)
+        dc_factor[:, :, 2] = i * (1 - g ** 2)
+        dc_factor[:, :, 3] = 0
         np.multiply(tanh_c, o * (1 - o), out=do_factor)
         np.multiply(o, 1 - tanh_c ** 2, out=dh_to_dc)
         dc, dh_next, dc_next = self._dc, self._dh_next, self._dc_next
         dh_next.fill(0)
         dc_next.fill(0)
+        # dL/dh_{t-1} = dz_t @ Whh sums over the four blocks. The sum runs over them in the order the
+        # weights were drawn (i, f, o, g), as before the blocks took torch's order: in float32 the order
+        # of a sum changes its last bits, and the shipped runs repeat bit for bit only in this order.
+        rows, dz_drawn = self._drawn_rows, self._dz_drawn
+        Whh_drawn = p["Whh"][rows]
         for t in reversed(range(len(columns))):
             dh[t] += dh_next
             np.multiply(dh[t], dh_to_dc[t], out=dc)
             dc += dc_next
             np.multiply(dc[:, None, :], dc_factor[t], out=dz[t])
-            np.multiply(dh[t], do_factor[t], out=dz[t, :, 2])
-            np.dot(dz[t].reshape(len(dc), -1), p["Whh"], out=dh_next)
+            np.multiply(dh[t], do_factor[t], out=dz[t, :, 3])
+            np.take(dz[t].reshape(len(dc), -1), rows, axis=1, out=dz_drawn)
+            np.dot(dz_drawn, Whh_drawn, out=dh_next)
             np.multiply(dc, f[t], out=dc_next)
         T, B, H = tanh_c.shape
         flat = dz.reshape(T * B, 4 * H)
@@ -370,8 +394,8 @@ class NumpyLSTM(NumpyCharModel):
         h, c = state
         H = self.hidden_size
         z = self.params["Wxh"].T[ids] + h @ self.params["Whh"].T + self.params["bh"]
-        i, f, o = (1 / (1 + np.exp(-z[:, k * H:(k + 1) * H])) for k in range(3))
-        c = f * c + i * np.tanh(z[:, 3 * H:])
+        i, f, o = (1 / (1 + np.exp(-z[:, k * H:(k + 1) * H])) for k in (0, 1, 3))
+        c = f * c + i * np.tanh(z[:, 2 * H:3 * H])
         h = o * np.tanh(c)
         return self._scores(h), (h, c)
 
@@ -499,10 +523,10 @@ class CharTrainer:
         for _ in bar:
             self.step()
             if self.iteration % 50 == 0:
-                bar.set_postfix_str(f"smooth loss {self.smooth_loss:.2f}", refresh=False)
+                bar.set_postfix_str(f"сглаженные потери {number(self.smooth_loss, 2)}", refresh=False)
             if callback is not None:
                 callback(self)
-        bar.set_postfix_str(f"smooth loss {self.smooth_loss:.2f}")
+        bar.set_postfix_str(f"сглаженные потери {number(self.smooth_loss, 2)}")
         bar.close()
 
 

@@ -510,18 +510,22 @@ def review_vocab(token_lists, rows) -> Vocab:
 
 def train_review_lstm(reviews, labels, rows, val_rows, vocab_size: int, *, seed: int, epochs: int = 1,
                       batch_size: int = 64, naive_pad: str | None = None, max_len: int | None = None,
-                      lr: float = 2e-3, lr_decay: float = 1.0, device=None, **fit_kwargs_and_model):
+                      lr: float = 2e-3, lr_decay: float = 1.0, device=None, model_class=None,
+                      snapshots: list | None = None, **fit_kwargs_and_model):
     """Train a :class:`SentimentLSTM` on ``reviews[rows]`` and validate on ``reviews[val_rows]``.
 
     ``seed`` fixes the initial weights and the batch order. ``naive_pad="right"``/``"left"``: every
     batch padded to ``max_len`` on that side and read without lengths (the naive way); otherwise
-    batches of similar length, read with their lengths. Keywords ``desc``, ``show_progress`` and
-    ``on_epoch`` go to :func:`~lecture_utils.training.fit`, the rest to the model.
-    Returns ``(model, history)``."""
+    batches of similar length, read with their lengths. ``model_class``: SentimentLSTM (the default)
+    or a subclass; ``snapshots``: a list that receives a copy of the weights after every epoch.
+    Keywords ``desc``, ``show_progress`` and ``max_seconds`` go to :func:`~lecture_utils.training.fit`,
+    the rest to the model. Returns ``(model, history)``."""
+    import copy
+
     from .config import seed_everything
     from .training import fit
 
-    fit_keys = {"desc", "show_progress", "on_epoch", "max_seconds"}
+    fit_keys = {"desc", "show_progress", "max_seconds"}
     fit_kwargs = {k: v for k, v in fit_kwargs_and_model.items() if k in fit_keys}
     model_kwargs = {k: v for k, v in fit_kwargs_and_model.items() if k not in fit_keys}
     seed_everything(seed)
@@ -536,10 +540,15 @@ def train_review_lstm(reviews, labels, rows, val_rows, vocab_size: int, *, seed:
         train = ReviewBatches(*pick(rows), batch_size, by_length=False, pad_to=max_len, pad_side=naive_pad,
                               shuffle=True, seed=seed)
     val = ReviewBatches(*pick(val_rows), 256)
-    model = SentimentLSTM(vocab_size, **model_kwargs)
+    model = (model_class or SentimentLSTM)(vocab_size, **model_kwargs)
     if device is not None:
         model = model.to(device)
-    history = fit(model, train, val, loss_fn=review_loss, epochs=epochs, lr=lr, lr_decay=lr_decay, **fit_kwargs)
+
+    def keep_weights(epoch, history):  # fit calls it after every epoch
+        snapshots.append(copy.deepcopy(model.state_dict()))
+
+    history = fit(model, train, val, loss_fn=review_loss, epochs=epochs, lr=lr, lr_decay=lr_decay,
+                  on_epoch=None if snapshots is None else keep_weights, **fit_kwargs)
     return model, history
 
 

@@ -9,7 +9,7 @@ import torch
 
 import lecture_utils as lu
 from lecture_utils.exercises import CheckFailed
-from lecture_utils.experiments import load_results, reproduce, runs_of
+from lecture_utils.experiments import load_results, made_on_this_cpu, reproduce, runs_of
 from lecture_utils.l02_min_char_rnn import (
     LONG_SETTINGS,
     SWEEPS,
@@ -91,14 +91,12 @@ def torch_reference(model, inputs, targets, state):
     V, H = model.vocab_size, model.hidden_size
     B, T = inputs.shape
     lstm = isinstance(model, NumpyLSTM)
-    # torch orders the LSTM gates i, f, g, o; ours are i, f, o, g
-    order = np.r_[0:2 * H, 3 * H:4 * H, 2 * H:3 * H] if lstm else np.arange(H)
     net = (torch.nn.LSTM if lstm else torch.nn.RNN)(V, H).double()
     out_layer = torch.nn.Linear(H, V).double()
-    with torch.no_grad():
-        net.weight_ih_l0.copy_(torch.tensor(model.params["Wxh"][order]))
-        net.weight_hh_l0.copy_(torch.tensor(model.params["Whh"][order]))
-        net.bias_ih_l0.copy_(torch.tensor(model.params["bh"][order]))
+    with torch.no_grad():  # the LSTM's gate blocks are in torch's order i, f, g, o: copied as they are
+        net.weight_ih_l0.copy_(torch.tensor(model.params["Wxh"]))
+        net.weight_hh_l0.copy_(torch.tensor(model.params["Whh"]))
+        net.bias_ih_l0.copy_(torch.tensor(model.params["bh"]))
         net.bias_hh_l0.zero_()
         out_layer.weight.copy_(torch.tensor(model.params["Why"]))
         out_layer.bias.copy_(torch.tensor(model.params["by"]))
@@ -108,9 +106,8 @@ def torch_reference(model, inputs, targets, state):
     scores = out_layer(out).reshape(T * B, V)
     loss = torch.nn.functional.cross_entropy(scores, torch.tensor(targets.T).reshape(-1), reduction="sum") / B
     loss.backward()
-    inverse = np.argsort(order)
-    grads = {"Wxh": net.weight_ih_l0.grad.numpy()[inverse], "Whh": net.weight_hh_l0.grad.numpy()[inverse],
-             "bh": net.bias_ih_l0.grad.numpy()[inverse],
+    grads = {"Wxh": net.weight_ih_l0.grad.numpy(), "Whh": net.weight_hh_l0.grad.numpy(),
+             "bh": net.bias_ih_l0.grad.numpy(),
              "Why": out_layer.weight.grad.numpy(), "by": out_layer.bias.grad.numpy()}
     h_last = (last[0] if lstm else last)[0].detach().numpy()
     return loss.item(), grads, h_last
@@ -137,8 +134,51 @@ def test_torch_reference_is_not_trivially_equal():
     loss, _, _ = model.loss_and_grads(inputs, targets, state, clip=None)
     H = 5
     Wxh = model.params["Wxh"]
-    Wxh[...] = np.concatenate([Wxh[:2 * H], Wxh[3 * H:], Wxh[2 * H:3 * H]])  # swap o and g
+    Wxh[...] = np.concatenate([Wxh[:2 * H], Wxh[3 * H:], Wxh[2 * H:3 * H]])  # swap g and o
     assert torch_reference(model, inputs, targets, state)[0] != pytest.approx(loss, rel=1e-6)
+
+
+def test_lstm_equals_torch_lstm_with_weights_copied_block_for_block():
+    """A student's port: the numpy LSTM's gate blocks W_xi, W_xf, W_xg, W_xo (and W_h*, b_*) copied
+    into torch.nn.LSTM as weight_ih = [W_ii; W_if; W_ig; W_io], weight_hh = [W_hi; W_hf; W_hg; W_ho],
+    bias_ih = [b_i; b_f; b_g; b_o] give the same outputs h_t and the same last (h, c), to 1e-6 in float64."""
+    V, H, T, B = 7, 5, 9, 3
+    model = random_model(NumpyLSTM, V, H, seed=12)
+    ids = np.random.default_rng(12).integers(V, size=(B, T))
+    rng = np.random.default_rng(13)
+    h0, c0 = rng.standard_normal((B, H)) * 0.5, rng.standard_normal((B, H)) * 0.5
+    blocks = {name: dict(zip("ifgo", np.split(model.params[name], 4))) for name in ("Wxh", "Whh", "bh")}
+    net = torch.nn.LSTM(V, H, batch_first=True).double()
+    with torch.no_grad():
+        for torch_name, name in (("weight_ih_l0", "Wxh"), ("weight_hh_l0", "Whh"), ("bias_ih_l0", "bh")):
+            getattr(net, torch_name).copy_(torch.tensor(np.concatenate([blocks[name][g] for g in "ifgo"])))
+        net.bias_hh_l0.zero_()
+        x = torch.nn.functional.one_hot(torch.tensor(ids), V).double()  # (B, T, V)
+        out, (h_n, c_n) = net(x, (torch.tensor(h0)[None], torch.tensor(c0)[None]))
+    state, outputs = (h0, c0), []
+    for t in range(T):  # the numpy LSTM one step at a time: its h_t
+        _, state = model.step(ids[:, t], state)
+        outputs.append(state[0])
+    np.testing.assert_allclose(np.stack(outputs, axis=1), out.numpy(), rtol=0, atol=1e-6)
+    _, _, (h, c) = model.loss_and_grads(ids, ids, (h0, c0), clip=None)  # the training forward's last state
+    np.testing.assert_allclose(h, h_n[0].numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(c, c_n[0].numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(state[1], c, rtol=0, atol=1e-12)
+
+
+def test_lstm_initial_weights_are_the_draws_of_the_earlier_gate_order():
+    """The LSTM once kept its blocks as i, f, o, g; it draws its weights in that order and moves the blocks,
+    so every gate starts from the same random numbers as before and the shipped runs repeat."""
+    V, H, scale = 6, 4, 0.01
+    model = NumpyLSTM(V, H, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    for name, shape in (("Wxh", (4 * H, V)), ("Whh", (4 * H, H)), ("Why", (V, H))):
+        drawn = rng.standard_normal(shape) * scale
+        if name != "Why":
+            i, f, o, g = np.split(drawn, 4)
+            drawn = np.concatenate([i, f, g, o])
+        np.testing.assert_array_equal(model.params[name], drawn, err_msg=name)
+    np.testing.assert_array_equal(model.params["bh"], np.r_[np.zeros(H), np.ones(H), np.zeros(2 * H)])
 
 
 def test_gradients_are_clipped():
@@ -704,8 +744,24 @@ def test_the_learning_rate_sweep_reproduces_one_run():
     and compared number by number with results/02_learning_rate.json."""
     sweep = next(s for s in SWEEPS if s.name == "learning_rate")
     index = [config["lr"] for config in sweep.configs].index(0.05)
-    fresh = reproduce(sweep, index, sweep.seeds[0], rtol=1e-5, atol=1e-7)
+    shipped = load_results(sweep)
+    if made_on_this_cpu(shipped):
+        fresh = reproduce(sweep, index, sweep.seeds[0], rtol=1e-5, atol=1e-7)
+    else:  # float32 numpy: another CPU model's BLAS kernels change even the first window (84 vs 91 on AMD)
+        fresh = sweep.run_config(index, [sweep.seeds[0]])[0]
+        stored = runs_of(shipped, index)[0]["result"]
+        assert_same_course(fresh["loss"], stored["loss"])
     assert len(fresh["loss"]) == 20
+
+
+def assert_same_course(fresh, stored, rtol=0.05):
+    """A curve run on another CPU model than the shipped one: the mean over its windows and the mean of
+    its last quarter agree with the shipped curve's to `rtol` (a wrong learning rate, model or data moves
+    them by far more; the window-by-window path is chaotic and differs from the first window on)."""
+    fresh, stored = np.asarray(fresh, float), np.asarray(stored, float)[:len(fresh)]
+    quarter = max(1, len(fresh) // 4)
+    np.testing.assert_allclose([fresh.mean(), fresh[-quarter:].mean()],
+                               [stored.mean(), stored[-quarter:].mean()], rtol=rtol)
 
 
 @pytest.mark.parametrize("model", ["RNN", "LSTM"])
@@ -717,7 +773,11 @@ def test_the_long_runs_reproduce_their_first_windows(model):
     config = dict(sweep.configs[index], **sweep.fixed, iterations=300)
     config.pop("at_chars", None)
     fresh = training_curve(config, sweep.seeds[0])
-    shipped = next(run["result"] for run in runs_of(load_results(sweep), index) if run["seed"] == sweep.seeds[0])
+    results = load_results(sweep)
+    shipped = next(run["result"] for run in runs_of(results, index) if run["seed"] == sweep.seeds[0])
+    if not made_on_this_cpu(results):
+        assert_same_course(fresh["loss"], shipped["loss"])
+        return
     for key, values in fresh.items():
         np.testing.assert_allclose(values, shipped[key][:len(values)], rtol=1e-5, atol=1e-7, err_msg=key)
 

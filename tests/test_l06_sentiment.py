@@ -593,3 +593,63 @@ def test_the_students_edition_runs_the_exercises_unsolved(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "nb_ratio: не решено" in out and "features: не решено" in out
     assert "last_state" in unsolved    # taught, not solved
+
+
+# ---- the step-by-step comparisons over seeds (results/06_steps.json, 06_dropout.json) ----------------
+from lecture_utils import l06_sentiment as l06  # noqa: E402
+from lecture_utils.experiments import load_results, made_on_this_cpu, reproduce, runs_of  # noqa: E402
+
+
+def test_the_validation_split_holds_out_whole_blocks_of_neighbours_per_class():
+    labels = np.repeat([0, 1, 0, 1], 250)  # 1 000 reviews, classes in runs as in IMDB's id order
+    fit_idx, val_idx = l06.imdb_split(labels, 42)
+    assert len(val_idx) == 100 and len(fit_idx) == 900
+    assert set(fit_idx).isdisjoint(val_idx) and set(fit_idx) | set(val_idx) == set(range(1000))
+    for label in (0, 1):
+        held = np.sort(val_idx[labels[val_idx] == label])
+        assert len(held) == 50 and np.sum(np.diff(held) != 1) <= 5 + 1  # five blocks of ten (one may span runs)
+    assert not np.array_equal(fit_idx, np.sort(fit_idx)), "the training rows are shuffled"
+    again, _ = l06.imdb_split(labels, 42)
+    assert np.array_equal(again, fit_idx) and not np.array_equal(l06.imdb_split(labels, 0)[1], val_idx)
+
+
+def test_train_review_lstm_keeps_snapshots_and_reads_the_naive_padding():
+    rng = np.random.default_rng(0)
+    reviews = [torch.tensor(rng.integers(2, 30, size=n)) for n in rng.integers(3, 12, size=40)]
+    labels = rng.integers(0, 2, size=40)
+    snapshots = []
+    model, history = l06.train_review_lstm(reviews, labels, np.arange(32), np.arange(32, 40), 30, seed=1,
+                                           epochs=2, batch_size=8, snapshots=snapshots, show_progress=False,
+                                           embedding_dim=8, hidden_size=8)
+    assert len(snapshots) == 2 and len(history.val_loss) == 2
+    again, _ = l06.train_review_lstm(reviews, labels, np.arange(32), np.arange(32, 40), 30, seed=1, epochs=2,
+                                     batch_size=8, show_progress=False, embedding_dim=8, hidden_size=8)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    naive, _ = l06.train_review_lstm(reviews, labels, np.arange(32), np.arange(32, 40), 30, seed=1, epochs=1,
+                                     batch_size=8, naive_pad="right", max_len=12, show_progress=False,
+                                     embedding_dim=8, hidden_size=8)
+    assert isinstance(naive, SentimentLSTM)
+
+
+def test_the_step_sweeps_declare_three_seeds_and_read_no_test_review():
+    for sweep in l06.SWEEPS:
+        assert len(sweep.seeds) >= 3 and sweep.datasets == ("imdb_train",)
+        assert all("test" not in key for config in sweep.configs for key in config)
+
+
+def test_one_shipped_step_run_reproduces(one_thread):
+    """The cheapest configuration of 06_steps (the first 80 tokens), one seed."""
+    sweep = next(sweep for sweep in l06.SWEEPS if sweep.name == "steps")
+    reproduce(sweep, 0, sweep.seeds[1], rtol=1e-5, atol=1e-7)
+
+
+def test_the_dropout_sweep_reproduces_its_first_two_epochs(one_thread):
+    """06_dropout trains five epochs; re-running two of one run (no learning-rate decay, so the first
+    epochs do not depend on how many follow) gives its first two points of every curve."""
+    sweep = next(sweep for sweep in l06.SWEEPS if sweep.name == "dropout")
+    shipped = load_results(sweep)
+    stored = runs_of(shipped, 0)[0]["result"]
+    fresh = l06.step_run(dict(sweep.configs[0], **dict(sweep.fixed, epochs=2)), sweep.seeds[0])
+    rtol = 1e-5 if made_on_this_cpu(shipped) else 1e-3
+    for key in ("val_accuracy_by_epoch", "val_loss_by_epoch", "train_loss_by_epoch"):
+        np.testing.assert_allclose(fresh[key], stored[key][:2], rtol=rtol, err_msg=key)
