@@ -6,6 +6,7 @@
   «2 параметра», «24 832 параметра», «11 параметров», «2,5 эпохи»;
 * :func:`percent` -- «31,8 %»;
 * :func:`scientific` -- «1,4e−30» (a decimal comma and a real minus in scientific notation);
+* :func:`comma_decimal` -- every decimal point between digits of a text made a comma (mathtext too);
 * :func:`decimal_comma` -- the tick labels of a matplotlib axis with decimal commas.
 
 Thousands are separated by the narrow no-break space (U+202F), as in the lectures' prose; the
@@ -15,11 +16,24 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 from .checks import non_negative_int
 
 THIN = "\u202f"
 """The narrow no-break space: thousands separator, and the space before % and units."""
+DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+MATH = re.compile(r"(?<!\\)\$.*?(?<!\\)\$")
+
+
+def comma_decimal(text: str) -> str:
+    """``text`` with every decimal point between digits made a decimal comma (``{,}`` inside mathtext,
+    so that matplotlib does not set a space after it)."""
+    parts, start = [], 0
+    for math_part in MATH.finditer(text):
+        parts += [DECIMAL_POINT.sub(",", text[start:math_part.start()]), DECIMAL_POINT.sub("{,}", math_part[0])]
+        start = math_part.end()
+    return "".join(parts) + DECIMAL_POINT.sub(",", text[start:])
 
 
 def number(value, digits: int | None = None, *, group_from: int = 1000) -> str:

@@ -17,6 +17,7 @@ The pieces, in the order the lecture uses them:
 """
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Sequence
 
@@ -26,12 +27,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from .checks import non_negative, non_negative_int, one_of, positive, positive_int, short
+from .config import seed_everything
 from .exercises import CheckFailed, _not_solved, check_array, unsolved
 from .experiments import Sweep
 from .models import check_ids, device_of, eval_mode, num_parameters, register_model
 from .sequences import LengthBatches, pad_batch, reverse_within
 from .text import PAD, UNK, Vocab, tokenize
-from .training import BatchLoss
+from .training import BatchLoss, fit
 
 __all__ = ["PAD", "UNK", "AveragedClassifier", "ReviewBatches", "SentimentLSTM", "check_mean_max", "check_nb_ratio",
            "encode_reviews", "mean_max_features", "nb_log_ratio", "pad_batch", "positive_probability", "predict_proba",
@@ -511,23 +513,16 @@ def review_vocab(token_lists, rows) -> Vocab:
 def train_review_lstm(reviews, labels, rows, val_rows, vocab_size: int, *, seed: int, epochs: int = 1,
                       batch_size: int = 64, naive_pad: str | None = None, max_len: int | None = None,
                       lr: float = 2e-3, lr_decay: float = 1.0, device=None, model_class=None,
-                      snapshots: list | None = None, **fit_kwargs_and_model):
+                      snapshots: list | None = None, desc: str = "обучение", show_progress: bool = True,
+                      max_seconds: float | None = None, **model_kwargs):
     """Train a :class:`SentimentLSTM` on ``reviews[rows]`` and validate on ``reviews[val_rows]``.
 
     ``seed`` fixes the initial weights and the batch order. ``naive_pad="right"``/``"left"``: every
     batch padded to ``max_len`` on that side and read without lengths (the naive way); otherwise
     batches of similar length, read with their lengths. ``model_class``: SentimentLSTM (the default)
     or a subclass; ``snapshots``: a list that receives a copy of the weights after every epoch.
-    Keywords ``desc``, ``show_progress`` and ``max_seconds`` go to :func:`~lecture_utils.training.fit`,
-    the rest to the model. Returns ``(model, history)``."""
-    import copy
-
-    from .config import seed_everything
-    from .training import fit
-
-    fit_keys = {"desc", "show_progress", "max_seconds"}
-    fit_kwargs = {k: v for k, v in fit_kwargs_and_model.items() if k in fit_keys}
-    model_kwargs = {k: v for k, v in fit_kwargs_and_model.items() if k not in fit_keys}
+    ``desc``, ``show_progress`` and ``max_seconds`` go to :func:`~lecture_utils.training.fit`, other
+    keywords to the model. Returns ``(model, history)``."""
     seed_everything(seed)
     labels = torch.as_tensor(np.array(labels))
 
@@ -548,7 +543,8 @@ def train_review_lstm(reviews, labels, rows, val_rows, vocab_size: int, *, seed:
         snapshots.append(copy.deepcopy(model.state_dict()))
 
     history = fit(model, train, val, loss_fn=review_loss, epochs=epochs, lr=lr, lr_decay=lr_decay,
-                  on_epoch=None if snapshots is None else keep_weights, **fit_kwargs)
+                  on_epoch=None if snapshots is None else keep_weights, desc=desc,
+                  show_progress=show_progress, max_seconds=max_seconds)
     return model, history
 
 

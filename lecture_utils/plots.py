@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import weakref
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -21,7 +20,7 @@ from matplotlib import ticker
 from matplotlib.text import Text
 
 from .checks import positive_int
-from .formatting import number
+from .formatting import DECIMAL_POINT, MATH, comma_decimal, number
 
 # Sizes in points for a figure about 10 inches wide shown on a 1280x720 slide:
 # the smallest text (ticks, legend) stays at 12 pt, readable from the back of a room.
@@ -40,20 +39,8 @@ MIN_FONT_PT = 12
 """The smallest text a figure may hold (a 10-inch figure is shown about 1:1 on a 1280x720 slide)."""
 WATCH_HOOK = "lecture_utils.plots:watch_figure"
 
-_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
-_MATH = re.compile(r"(?<!\\)\$.*?(?<!\\)\$")
 _ENGLISH_WORD = re.compile(r"\b(?![A-Z0-9]+\b)[A-Za-z][a-z]{2,}\b")  # «val», «epoch», «Loss»; not RNN, LSTM, NLL
 _CYRILLIC = re.compile("[А-Яа-яЁё]")
-
-
-def comma_decimal(text: str) -> str:
-    """``text`` with every decimal point between digits made a decimal comma (``{,}`` inside mathtext,
-    so that matplotlib does not set a space after it)."""
-    parts, start = [], 0
-    for math in _MATH.finditer(text):
-        parts += [_DECIMAL_POINT.sub(",", text[start:math.start()]), _DECIMAL_POINT.sub("{,}", math[0])]
-        start = math.end()
-    return "".join(parts) + _DECIMAL_POINT.sub(",", text[start:])
 
 
 class RussianScalarFormatter(ticker.ScalarFormatter):
@@ -85,7 +72,6 @@ class RussianLinearScale(mscale.LinearScale):
         axis.set_major_formatter(RussianScalarFormatter())
 
 
-_watched: weakref.WeakSet = weakref.WeakSet()
 _drawn: dict[int, tuple[str, list[str]]] = {}  # figure's watch number -> (its name, its problems at the last draw)
 _numbers = itertools.count(1)
 _installed = False
@@ -104,10 +90,8 @@ def use_lecture_style() -> None:
 
 
 def watch_figure(figure) -> None:
-    """A pyplot figure hook (``figure.hooks``): check the figure's texts every time it is drawn."""
-    if figure in _watched:
-        return
-    _watched.add(figure)
+    """A pyplot figure hook (``figure.hooks``, run once for each new figure): check the figure's texts
+    every time it is drawn."""
     key = next(_numbers)
     figure.canvas.mpl_connect("draw_event", lambda event: _record(key, event.canvas.figure))
 
@@ -142,11 +126,11 @@ def figure_problems(figure) -> list[str]:
         content = text.get_text()
         if not content.strip() or not text.get_visible():
             continue
-        plain = _MATH.sub(lambda math: math[0].replace("{,}", ","), content)
-        if _DECIMAL_POINT.search(plain):
+        plain = MATH.sub(lambda math: math[0].replace("{,}", ","), content)
+        if DECIMAL_POINT.search(plain):
             problems.append(f"decimal point in «{content}» (use lecture_utils.formatting.number)")
         if id(text) in labels:
-            words = _ENGLISH_WORD.findall(_MATH.sub("", content))
+            words = _ENGLISH_WORD.findall(MATH.sub("", content))
             if words and not _CYRILLIC.search(content):
                 problems.append(f"English label «{content}» (label axes and titles in Russian, with units)")
         if text.get_fontsize() < MIN_FONT_PT - 1e-9:

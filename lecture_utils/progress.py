@@ -6,7 +6,8 @@ import sys
 
 from tqdm import tqdm
 
-_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+from .formatting import comma_decimal
+
 _INVERSE_RATE = re.compile(r"(\d)s/ ?(\w)")   # tqdm's «1.35s/ шаг» (slower than one step a second)
 _RATE_UNITS = (("/s,", "/с,"), ("/s]", "/с]"), ("/s ", "/с "))
 
@@ -20,7 +21,7 @@ class RussianBar(tqdm):
         line = _INVERSE_RATE.sub(r"\1 с/\2", tqdm.format_meter(*args, **kwargs))  # as long as before
         for english, russian in _RATE_UNITS:
             line = line.replace(english, russian)
-        return _DECIMAL_POINT.sub(",", line)
+        return comma_decimal(line)
 
 
 def progress(iterable=None, **kwargs) -> tqdm:
