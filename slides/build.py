@@ -179,14 +179,6 @@ def build_decks(path: Path, out: Path, slides: SlidesExporter | None = None) -> 
     return decks
 
 
-def build_deck(path: Path, out: Path, slides: SlidesExporter | None = None) -> Path:
-    """The one deck of a notebook that is not cut into parts (see :func:`build_decks`)."""
-    decks = build_decks(path, out, slides)
-    if len(decks) != 1:
-        raise ValueError(f"{path.name} is cut into {len(decks)} decks: use build_decks")
-    return decks[0]
-
-
 def build(notebooks: list[Path], out: Path) -> list[Path]:
     """Decks of `notebooks` (a cut lecture gives several), their vendor/ folder and an index.html, all in `out`."""
     out.mkdir(parents=True, exist_ok=True)
